@@ -1,0 +1,18 @@
+"""bgtai: one embedding space for text, speech, sound, images and any sequence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = ["encode", "encode_sequence", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # Import the embedding machinery (torch, models) only when it is used.
+    if name in ("encode", "encode_sequence"):
+        from bgtai import embed
+
+        return getattr(embed, name)
+    raise AttributeError(f"module 'bgtai' has no attribute {name!r}")

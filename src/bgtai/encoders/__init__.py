@@ -1,0 +1,6 @@
+"""Frozen front-ends behind one interface, found by name."""
+
+from bgtai.encoders.base import Encoder, Modality
+from bgtai.encoders.registry import get_encoder, names, modality_of, register
+
+__all__ = ["Encoder", "Modality", "get_encoder", "names", "modality_of", "register"]

@@ -1,0 +1,31 @@
+"""Registers the built-in encoders. Factories import their module only when the encoder is built."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+from bgtai.encoders.base import Encoder, Modality
+from bgtai.encoders.registry import register
+
+
+def _lazy(module: str, class_name: str) -> Callable[[], Encoder]:
+    def factory() -> Encoder:
+        return getattr(importlib.import_module(module), class_name)()
+
+    return factory
+
+
+_BUILTINS: list[tuple[str, Modality, str, str]] = [
+    ("minilm", "text", "bgtai.encoders.minilm", "MiniLMEncoder"),
+    ("aisfx", "audio", "bgtai.encoders.aisfx", "AisfxEncoder"),
+    ("whisper-tiny-en", "audio", "bgtai.encoders.whisper", "WhisperTinyEnEncoder"),
+    ("whisper-base", "audio", "bgtai.encoders.whisper", "WhisperBaseEncoder"),
+    ("efficientnet-lite0", "image", "bgtai.encoders.efficientnet", "EfficientNetLite0Encoder"),
+    ("tiny-text", "text", "bgtai.encoders.tiny", "TinyTextEncoder"),
+    ("tiny-audio", "audio", "bgtai.encoders.tiny", "TinyAudioEncoder"),
+    ("tiny-image", "image", "bgtai.encoders.tiny", "TinyImageEncoder"),
+]
+
+for _name, _modality, _module, _class in _BUILTINS:
+    register(_name, _modality, _lazy(_module, _class))

@@ -1,0 +1,52 @@
+# bgtai: `make demo` and `make test` set up on first use. `make help` lists every target.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.setup-done
+DEBIAN_PACKAGES := espeak-ng
+# Where the datasets live (see README); the package also reads BGTAI_DATA itself.
+export BGTAI_DATA ?= $(abspath ../shared/data)
+
+.PHONY: help setup demo test test-fast test-integration bench lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv and install everything (idempotent)
+
+$(STAMP): pyproject.toml Makefile
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first and pinned: the CPU build; an unpinned torch would pull a multi-GB CUDA build
+	$(PIP) install -q "torch==2.13.0"
+	$(PIP) install -q -e ".[dev]"
+	# aisfx pins old numpy/librosa; we use its checkpoint and our own preprocessing
+	$(PIP) install -q --no-deps "aisfx==0.1.2"
+	@touch $(STAMP)
+
+demo: setup ## embed the bundled real datasets and print the results table
+	$(PY) -m bgtai.demo
+
+test: setup ## run the whole test suite (unit + integration on real weights/data)
+	$(PY) -m pytest -q
+
+test-fast: setup ## unit tests only (no real weights)
+	$(PY) -m pytest -q -m "not integration"
+
+test-integration: setup ## only the tests on real weights and real data
+	$(PY) -m pytest -q -m integration
+
+bench: setup ## run the benchmarks and print their tables (see BENCHMARKS.md)
+	$(PY) benchmarks/embed.py
+
+clean: ## remove the virtual environment and caches (not the feature cache)
+	rm -rf $(VENV) .pytest_cache .hypothesis build src/*.egg-info

@@ -6,7 +6,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["encode", "encode_sequence", "__version__"]
+__all__ = ["encode", "encode_sequence", "load_model", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -15,4 +15,8 @@ def __getattr__(name: str) -> Any:
         from bgtai import embed
 
         return getattr(embed, name)
+    if name == "load_model":
+        from bgtai.model.joint import load_model
+
+        return load_model
     raise AttributeError(f"module 'bgtai' has no attribute {name!r}")

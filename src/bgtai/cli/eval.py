@@ -1,0 +1,182 @@
+"""`bgtai eval {probe,zeroshot,retrieval,...}`: evaluations that print a summary and can write result JSON.
+
+Other tasks plug in as modules `bgtai.cli.eval_<task>`, each defining `register(subparsers)`
+that adds its own sub-parser to the `eval` sub-commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+from pathlib import Path
+
+import numpy as np
+
+from bgtai.cli import CommandError
+from bgtai.errors import BadInputError
+from bgtai.eval.datasets import CLASSIFICATION_SETS, ClassificationSet, load_classification_set, protocol_for
+from bgtai.eval.embedders import ModelUnavailableError
+from bgtai.eval.features import POOLINGS
+from bgtai.eval.results import EvalRecord, current_command, write_result
+
+DATASET_NAMES = {"esc50": "ESC-50 fold 4", "urbansound8k": "UrbanSound8K folds 1/2/10"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("eval", help="evaluate encoders and models: probes, zero-shot, retrieval")
+    parser.set_defaults(func=run, eval_parser=parser)
+    tasks = parser.add_subparsers(dest="eval_task", metavar="TASK")
+
+    probe = tasks.add_parser("probe", help="linear or MLP probe on frozen features")
+    probe.add_argument("--dataset", choices=CLASSIFICATION_SETS, required=True)
+    probe.add_argument("--encoder", default="aisfx", help="encoder name, or several joined by '+' (features concatenated)")
+    probe.add_argument("--classifier", choices=("linear", "mlp"), default="linear")
+    probe.add_argument("--pooling", choices=POOLINGS, default="mean", help="pooling over each encoder's sequence")
+    probe.add_argument("--features", type=Path, help="probe these features instead: .npz with features, labels, groups, folds")
+    probe.add_argument("--seed", type=int, default=0)
+    probe.add_argument("--json", type=Path, help="write the result here (and the confusion matrix beside it)")
+    probe.set_defaults(func=run_probe)
+
+    zeroshot = tasks.add_parser("zeroshot", help="zero-shot classification with prompt templates")
+    zeroshot.add_argument("--dataset", choices=CLASSIFICATION_SETS, required=True)
+    zeroshot.add_argument("--model", required=True, help="path of a joint model")
+    zeroshot.add_argument("--synonyms", type=Path, help="JSON {class: [synonym, ...]} to add to the prompts")
+    zeroshot.add_argument("--json", type=Path)
+    zeroshot.set_defaults(func=run_zeroshot)
+
+    from bgtai.eval.retrieval import BUILTIN_PAIRS
+
+    retrieval = tasks.add_parser("retrieval", help="retrieval in both directions on built-in pair sets")
+    retrieval.add_argument("--pairs", nargs="+", choices=list(BUILTIN_PAIRS), required=True)
+    retrieval.add_argument("--model", required=True, help="path of a joint model, or an encoder name (same-modality pairs)")
+    retrieval.add_argument("--chunk-size", type=int, default=256)
+    retrieval.add_argument(
+        "--json", type=Path, help="result file; with several results, one file per pair set and direction beside it"
+    )
+    retrieval.set_defaults(func=run_retrieval)
+
+    for module in _plugin_modules():
+        module.register(tasks)
+
+
+def _plugin_modules() -> list:
+    import bgtai.cli
+
+    found = sorted(m.name for m in pkgutil.iter_modules(bgtai.cli.__path__) if m.name.startswith("eval_"))
+    return [importlib.import_module(f"bgtai.cli.{name}") for name in found]
+
+
+def run(args: argparse.Namespace) -> int:
+    args.eval_parser.print_help()
+    return 2
+
+
+def _features_file(path: Path, dataset: str) -> ClassificationSet:
+    try:
+        data = np.load(path, allow_pickle=False)
+        arrays = {key: data[key] for key in ("features", "labels", "groups", "folds")}
+    except (OSError, ValueError, KeyError) as error:
+        raise BadInputError(str(path), f"need an .npz with features, labels, groups, folds ({error})") from error
+    if len({len(a) for a in arrays.values()}) != 1:
+        raise BadInputError(str(path), "features, labels, groups and folds differ in length")
+    return ClassificationSet(
+        dataset,
+        protocol_for(dataset),
+        list(arrays["features"]),
+        arrays["labels"].astype(str),
+        arrays["groups"].astype(str),
+        arrays["folds"].astype(int),
+    )
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    from bgtai.eval.features import probe_features, split_encoder_names
+    from bgtai.eval.probe import plot_confusion
+    from bgtai.eval.probe import run_probe as fit_probes
+
+    if args.features is not None:
+        data = _features_file(args.features, args.dataset)
+        features, model = np.asarray(data.inputs, dtype=np.float64), f"features:{args.features.name}"
+    else:
+        try:
+            data = load_classification_set(args.dataset)
+        except FileNotFoundError as error:
+            raise CommandError(str(error)) from error
+        encoders = split_encoder_names(args.encoder)
+        features, model = probe_features(data.inputs, encoders, pooling=args.pooling), "+".join(encoders)
+    result = fit_probes(features, data.labels, data.splits(args.seed), data.groups, args.classifier, args.seed)
+    configuration = f"{args.classifier} probe, {args.pooling} pooling"
+    folds = ", ".join(f"{n} {a:.4f}" for n, a in zip(result.fold_names, result.fold_accuracies))
+    print(
+        f"{DATASET_NAMES[args.dataset]} ({data.protocol}), {model}, {configuration}: "
+        f"accuracy {result.mean:.4f} ± {result.std:.4f} over {len(result.fold_accuracies)} folds ({folds}); "
+        f"{len(data.labels)} clips, feature dim {features.shape[1]}"
+    )
+    if args.json is not None:
+        plot = plot_confusion(
+            result, args.json.with_suffix(".png"), f"{model} ({configuration})\n{DATASET_NAMES[args.dataset]}: {result.mean:.4f}"
+        )
+        details = {
+            "configuration": configuration,
+            "folds": dict(zip(result.fold_names, result.fold_accuracies)),
+            "per_class": result.per_class,
+            "chosen": result.chosen,
+            "items": len(data.labels),
+            "feature_dim": int(features.shape[1]),
+        }
+        record = EvalRecord("probe", args.dataset, data.protocol, model,
+                            {"accuracy": result.mean, "std": result.std}, current_command(), details, [plot.name])
+        print(f"wrote {write_result(record, args.json)}")
+    return 0
+
+
+def run_zeroshot(args: argparse.Namespace) -> int:
+    import json
+
+    from bgtai.eval.embedders import load_embedder
+    from bgtai.eval.zeroshot import TEMPLATES, zero_shot_classify
+
+    try:
+        model = load_embedder(args.model)
+        synonyms = json.loads(args.synonyms.read_text()) if args.synonyms else None
+        data = load_classification_set(args.dataset)
+        result = zero_shot_classify(model, data.inputs, list(data.labels), synonyms=synonyms)
+    except (ModelUnavailableError, FileNotFoundError) as error:
+        raise CommandError(str(error)) from error
+    summary = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
+    print(f"{DATASET_NAMES[args.dataset]} zero-shot, {args.model}: {summary} ({len(data.labels)} clips, {len(result.classes)} classes)")
+    if args.json is not None:
+        details = {"templates": list(TEMPLATES), "synonyms": bool(synonyms), "per_class": result.per_class}
+        record = EvalRecord("zeroshot", args.dataset, f"{args.dataset}-all-items-zeroshot", args.model,
+                            result.metrics, current_command(), details)
+        print(f"wrote {write_result(record, args.json)}")
+    return 0
+
+
+def run_retrieval(args: argparse.Namespace) -> int:
+    from bgtai.eval.embedders import load_embedder
+    from bgtai.eval.retrieval import builtin_pairs, evaluate_pairs
+
+    records = []
+    try:
+        model = load_embedder(args.model)
+        for name in args.pairs:
+            pairs = builtin_pairs(name)
+            for direction, result in evaluate_pairs(model, pairs, chunk_size=args.chunk_size).items():
+                summary = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
+                print(f"{name} {direction} ({pairs.level}-level, {result.scored} queries): {summary}")
+                protocol = f"{pairs.level}-level pairs, every item a query, cosine; {pairs.description}"
+                details = {"queries": result.scored, "skipped": result.skipped, "level": pairs.level}
+                records.append(EvalRecord("retrieval", f"{name} {direction}", protocol, args.model,
+                                          result.metrics, current_command(), details))
+    except (ModelUnavailableError, FileNotFoundError) as error:
+        raise CommandError(str(error)) from error
+    if args.json is not None:
+        for record in records:
+            path = args.json
+            if len(records) > 1:
+                suffix = record.dataset.replace(" ", ".").replace("->", "-to-")
+                path = args.json.with_name(f"{args.json.stem}.{suffix}.json")
+            print(f"wrote {write_result(record, path)}")
+    return 0

@@ -1,0 +1,222 @@
+"""aiSFX sound-effect embeddings: a 9-layer CNN over 44.1 kHz log-mel blocks, 512-d per block.
+
+Preprocessing is aiSFX's librosa path (`aisfx.spectrogram.spectrogram_librosa` and
+`aisfx.preprocessing`), re-expressed in torch so a whole batch is transformed at once:
+- audio at 44.1 kHz, peak-normalised to max |y| = 1;
+- power mel spectrogram: 2048-sample Hann frames, hop 1024, centred with zero padding,
+  96 HTK mel bands over 0-22050 Hz, each filter scaled to unit sum (librosa `norm=1`);
+- log10(10000 * mel + 1), then divided by 9.4578 (aiSFX's "original" min/max scaling);
+- blocks of 100 frames (~2.3 s), hop 50 frames, an incomplete last block dropped unless it
+  is the only one (aiSFX `blocking`, `emb_hop_size=0.5`, `drop_partial_block=True`).
+One embedding per block (aiSFX `get_embedding`: the CNN trunk, mean over frequency, max over
+time); the clip vector is the mean over blocks.
+
+aiSFX's librosa function returns (mels, frames) while its network reads (frames, mels); we
+feed (frames, mels), the orientation the network was trained on.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from bgtai.encoders.base import Encoder
+from bgtai.io.audio import load_audio
+
+SAMPLE_RATE = 44100
+N_FFT = 2048
+HOP = 1024
+N_MELS = 96
+F_MIN, F_MAX = 0.0, 22050.0
+LOG_SCALE = 10000.0
+NORM_MAX = 9.457798957824707  # aiSFX `spectrogram_normalize(spec_norm="original")`
+BLOCK_FRAMES = 100
+BLOCK_HOP = 50
+_MODEL_BATCH = 4  # blocks per forward pass: on CPU larger batches run slower per block (cache)
+_GPU_BATCH = 256
+
+
+def checkpoint_path() -> Path | None:
+    """The aiSFX checkpoint inside the installed package, found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("aisfx")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]) / "models" / "checkpoint.pth"
+
+
+def load_checkpoint() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """(state_dict, dataset table). The table holds numpy integers, so allow exactly those types."""
+    path = checkpoint_path()
+    if path is None or not path.is_file():
+        raise FileNotFoundError("aiSFX weights not found: install the package with `pip install --no-deps aisfx`")
+    from numpy._core.multiarray import scalar  # pickled under its numpy-1 name below
+
+    allowed = [np.dtype, type(np.dtype(np.int64)), (scalar, "numpy.core.multiarray.scalar")]
+    with torch.serialization.safe_globals(allowed):
+        weights, datasets = torch.load(path, map_location="cpu", weights_only=True)
+    return weights, datasets
+
+
+def load_trunk() -> torch.nn.Module:
+    """aiSFX's own `EmbeddingNet` (it runs unchanged on current torch) with the checkpoint's weights."""
+    from aisfx.models.cnn2d import EmbeddingNet
+
+    weights, _ = load_checkpoint()
+    trunk = EmbeddingNet("max", 3, 1, 64)  # the arguments aiSFX's `load_bestModel` uses
+    prefix = "embedding_net."
+    trunk.load_state_dict({k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)})
+    return trunk.eval().requires_grad_(False)
+
+
+@functools.lru_cache(maxsize=1)
+def mel_filterbank() -> torch.Tensor:
+    """(N_MELS, N_FFT // 2 + 1) filters, built by librosa exactly as aiSFX's call builds them."""
+    import librosa
+
+    bank = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=F_MIN, fmax=F_MAX, htk=True, norm=1.0)
+    return torch.from_numpy(bank.astype(np.float32))
+
+
+def block_starts(n_frames: int) -> list[int]:
+    """First frame of every block, by aiSFX's `blocking` rule (partial last block dropped)."""
+    count = math.ceil((n_frames - BLOCK_FRAMES) / BLOCK_HOP + 1)
+    if (n_frames - BLOCK_FRAMES) % BLOCK_HOP != 0:
+        count -= 1
+    return [i * BLOCK_HOP for i in range(max(count, 1))]
+
+
+def peak_normalise(samples: np.ndarray) -> np.ndarray:
+    peak = float(np.max(np.abs(samples)))
+    return samples / peak if peak > 0 else samples
+
+
+def log_mel_batch(waveforms: list[np.ndarray], device: str = "cpu") -> list[torch.Tensor]:
+    """Normalised log-mel (frames, N_MELS) per waveform, computed in one batched STFT.
+
+    Zero-padding every waveform to the longest is exact: the STFT pads with zeros anyway
+    (centred, constant mode) and only each clip's own frames are kept.
+    """
+    longest = max(len(w) for w in waveforms)
+    padded = torch.zeros(len(waveforms), longest)
+    for row, wave in enumerate(waveforms):
+        padded[row, : len(wave)] = torch.from_numpy(wave)
+    padded = padded.to(device)
+    spectrum = torch.stft(
+        padded,
+        n_fft=N_FFT,
+        hop_length=HOP,
+        window=torch.hann_window(N_FFT, device=device),
+        center=True,
+        pad_mode="constant",
+        return_complex=True,
+    )
+    power = spectrum.real.square() + spectrum.imag.square()  # (batch, freq, frames)
+    mel = torch.matmul(mel_filterbank().to(device), power)
+    logmel = torch.log10(mel * LOG_SCALE + 1.0) / NORM_MAX
+    return [logmel[row, :, : 1 + len(wave) // HOP].T for row, wave in enumerate(waveforms)]
+
+
+def blocks_of(logmel: torch.Tensor) -> torch.Tensor:
+    """(n_blocks, BLOCK_FRAMES, N_MELS), zero-padded at the end as aiSFX pads."""
+    starts = block_starts(logmel.shape[0])
+    out = torch.zeros(len(starts), BLOCK_FRAMES, N_MELS, device=logmel.device)
+    for row, start in enumerate(starts):
+        chunk = logmel[start : start + BLOCK_FRAMES]
+        out[row, : chunk.shape[0]] = chunk
+    return out
+
+
+class AisfxEncoder(Encoder):
+    """Sound: aiSFX X-Sequential-CE block embeddings, 512-d per ~2.3 s block (hop ~1.16 s)."""
+
+    name = "aisfx"
+    modality = "audio"
+    description = "aiSFX sound-effect CNN, 512-d per 2.3 s block of 44.1 kHz log-mel (package aisfx)"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, device: str | None = None) -> None:
+        self.dim = 512
+        # CPU unless a GPU is present: the CNN is compute-bound, batching only pays on a GPU
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self._trunk: torch.nn.Module | None = None
+
+    def weights_present(self) -> bool:
+        path = checkpoint_path()
+        return path is not None and path.is_file()
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "model": "aisfx-0.1.2/X-Sequential-CE",
+            "sample_rate": SAMPLE_RATE,
+            "n_fft": N_FFT,
+            "hop": HOP,
+            "n_mels": N_MELS,
+            "fmin": F_MIN,
+            "fmax": F_MAX,
+            "log": f"log10({LOG_SCALE:g}*mel+1)/{NORM_MAX}",
+            "peak_normalise": True,
+            "block_frames": BLOCK_FRAMES,
+            "block_hop": BLOCK_HOP,
+            "drop_partial_block": True,
+        }
+
+    def prepare(self, item: Any) -> np.ndarray:
+        """Mono 44.1 kHz samples, peak-normalised (float32)."""
+        audio = load_audio(item, target_sr=SAMPLE_RATE)
+        return peak_normalise(audio.samples).astype(np.float32)
+
+    def _model(self) -> torch.nn.Module:
+        if self._trunk is None:
+            self._trunk = load_trunk().to(self.device)
+        return self._trunk
+
+    def encode_prepared(self, batch: list[Any]) -> list[np.ndarray]:
+        if not batch:
+            return []
+        model = self._model()
+        with torch.inference_mode():
+            blocks = [blocks_of(logmel) for logmel in log_mel_batch(batch, self.device)]
+            counts = [b.shape[0] for b in blocks]
+            stacked = torch.cat(blocks)
+            step = _MODEL_BATCH if self.device == "cpu" else _GPU_BATCH
+            outputs = [model(stacked[i : i + step]) for i in range(0, stacked.shape[0], step)]
+            embeddings = torch.cat(outputs).cpu().numpy().astype(np.float32)
+        return list(np.split(embeddings, np.cumsum(counts)[:-1]))
+
+    def close(self) -> None:
+        self._trunk = None
+
+
+@functools.lru_cache(maxsize=2)
+def _reference_model(device: str) -> torch.nn.Module:
+    from aisfx.inference import load_bestModel
+
+    weights, datasets = load_checkpoint()
+    return load_bestModel(weights, datasets, device)
+
+
+def reference_embed(path: str | Path, device: str = "cpu") -> np.ndarray:
+    """aiSFX's own documented librosa path for one file, one model call: the (512,) clip vector.
+
+    Uses aiSFX's functions (`compute_spectrogram`, `spectrogram_normalize`, `blocking`,
+    `CrossNet.get_embedding`); the spectrogram is transposed to (frames, mels), the model's
+    input orientation. Kept as the baseline that `AisfxEncoder` is checked and timed against.
+    """
+    from aisfx.preprocessing import blocking, spectrogram_normalize
+    from aisfx.spectrogram.spectrogram_librosa import compute_spectrogram
+
+    spec = compute_spectrogram(
+        filename=str(path), sr=SAMPLE_RATE, block_size=N_FFT, hop_size=HOP, n_mels=N_MELS, f_min=F_MIN, f_max=F_MAX
+    )
+    spec = spectrogram_normalize(spec.T, spec_norm="original")
+    blocks = blocking(spec, block_size=BLOCK_FRAMES, hop_size=BLOCK_HOP, drop_partial_block=True)
+    with torch.inference_mode():
+        embeddings = _reference_model(device).get_embedding(torch.Tensor(blocks).to(device))
+    return embeddings.cpu().numpy().mean(axis=0)

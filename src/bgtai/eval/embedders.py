@@ -1,0 +1,61 @@
+"""What `--model PATH_OR_NAME` means for zero-shot and retrieval evaluation.
+
+A path is a trained joint model, loaded with `bgtai.load_model`. A name is a raw frozen
+encoder from the registry: it embeds one modality only, so it serves same-modality
+retrieval (Tux Paint speech -> sound, both audio) and nothing cross-modal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from bgtai.eval.zeroshot import JointEmbedder
+
+
+class ModelUnavailableError(RuntimeError):
+    """The requested model cannot do this evaluation (missing, or the wrong modalities)."""
+
+
+class RawEncoderEmbedder:
+    """One registered encoder as a `JointEmbedder` for its own modality only."""
+
+    def __init__(self, name: str) -> None:
+        from bgtai.encoders.registry import modality_of
+
+        self.name = name
+        self.modality = modality_of(name)
+
+    def encode(self, modality: str, inputs: Sequence[Any]) -> np.ndarray:
+        if modality != self.modality:
+            raise ModelUnavailableError(
+                f"encoder {self.name!r} embeds {self.modality} only, so it cannot embed {modality}: "
+                "cross-modal evaluation needs a joint model (give the path of a trained model)"
+            )
+        from bgtai import embed
+
+        return np.asarray(embed.encode(modality, list(inputs), encoder=self.name))
+
+
+def load_embedder(spec: str) -> JointEmbedder:
+    """A joint model from a path, or a raw encoder by registry name."""
+    path = Path(spec)
+    if path.exists():
+        import bgtai
+
+        try:
+            loader = bgtai.load_model
+        except (AttributeError, ImportError):
+            loader = None
+        if loader is None:
+            raise ModelUnavailableError(
+                f"{spec}: loading a joint model needs `bgtai.load_model`, which this version of bgtai does not have yet"
+            )
+        return loader(path)
+    from bgtai.encoders.registry import names
+
+    if spec in names() or spec.startswith("hf:"):
+        return RawEncoderEmbedder(spec)
+    raise ModelUnavailableError(f"{spec}: neither a model file/folder nor an encoder name (known: {', '.join(names())})")

@@ -1,0 +1,160 @@
+"""One Markdown report from a folder of result JSON files, a table per task in the papers' layout.
+
+Rows are models (with their configuration), columns are datasets x metrics. Every figure
+links to the JSON file it came from; under each table a list gives each file's command.
+Datasets the papers use but this machine lacks show "not available here"; datasets that
+are here but have no result yet show "not run".
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from bgtai.config import data_root
+from bgtai.eval.results import EvalRecord, read_results
+
+NOT_AVAILABLE = "not available here"
+NOT_RUN = "not run"
+
+
+@dataclass(frozen=True)
+class TaskLayout:
+    title: str
+    datasets: tuple[str, ...]  # columns always shown, in this order; others found in results follow
+    metrics: tuple[str, ...]  # preferred metric order; other metrics found follow
+
+
+TASKS: dict[str, TaskLayout] = {
+    "probe": TaskLayout(
+        "Classification with a probe on frozen features (accuracy, mean and std over folds)",
+        ("esc50", "urbansound8k", "fsd50k", "vggsound", "tau"),
+        ("accuracy", "std"),
+    ),
+    "zeroshot": TaskLayout(
+        "Zero-shot classification", ("esc50", "urbansound8k", "fsd50k", "vggsound"), ("top1", "top5")
+    ),
+    "retrieval": TaskLayout(
+        "Retrieval", ("clotho", "audiocaps", "vggsound"), ("R@1", "R@5", "R@10", "mAP@10", "MRR", "median_rank")
+    ),
+}
+
+# dataset key -> (display name, folder under the data root; None: never available here)
+DATASETS: dict[str, tuple[str, str | None]] = {
+    "esc50": ("ESC-50 fold 4", "esc50"),
+    "urbansound8k": ("UrbanSound8K folds 1/2/10", "urbansound8k"),
+    "fsd50k": ("FSD50K", None),
+    "vggsound": ("VGGSound", None),
+    "tau": ("TAU Urban Acoustic Scenes", None),
+    "audiocaps": ("AudioCaps", None),
+    "clotho": ("Clotho (full)", None),
+}
+
+
+def dataset_label(key: str) -> str:
+    return DATASETS.get(key, (key, None))[0]
+
+
+def dataset_available(key: str) -> bool:
+    """False for datasets that have no copy here (the papers' larger sets); True for the rest."""
+    if key not in DATASETS:
+        return True
+    folder = DATASETS[key][1]
+    root = data_root()
+    return folder is not None and root is not None and (root / folder).is_dir()
+
+
+def row_label(record: EvalRecord) -> str:
+    configuration = record.details.get("configuration") if isinstance(record.details, dict) else None
+    return f"{record.model} ({configuration})" if configuration else record.model
+
+
+def _format(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def _relative(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
+
+
+def _ordered(found: Sequence[str], preferred: Sequence[str]) -> list[str]:
+    return [m for m in preferred if m in found] + sorted(m for m in found if m not in preferred)
+
+
+def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str]:
+    layout = TASKS.get(task, TaskLayout(task, (), ()))
+    datasets = list(layout.datasets) + sorted({r.dataset for r in records} - set(layout.datasets))
+    rows = list(dict.fromkeys(row_label(r) for r in sorted(records, key=lambda r: (r.model, row_label(r)))))
+    cell: dict[tuple[str, str], EvalRecord] = {(row_label(r), r.dataset): r for r in records}
+    columns: list[tuple[str, str | None]] = []  # (dataset, metric or None for a placeholder column)
+    for dataset in datasets:
+        found = [m for r in records if r.dataset == dataset for m in r.metrics]
+        metrics = _ordered(list(dict.fromkeys(found)), layout.metrics)
+        columns += [(dataset, m) for m in metrics] if metrics else [(dataset, None)]
+
+    sources = sorted({r.path for r in records if r.path is not None})
+    number = {path: i + 1 for i, path in enumerate(sources)}
+    header = ["model"] + [f"{dataset_label(d)}<br>{m or ''}".removesuffix("<br>") for d, m in columns]
+    lines = [f"## {layout.title} (`{task}`)", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [row]
+        for dataset, metric in columns:
+            record = cell.get((row, dataset))
+            if record is None or metric is None:
+                cells.append(NOT_RUN if dataset_available(dataset) else NOT_AVAILABLE)
+            elif metric not in record.metrics:
+                cells.append("")
+            elif record.path is None:
+                cells.append(_format(record.metrics[metric]))
+            else:
+                link = _relative(record.path, out_dir)
+                cells.append(f"[{_format(record.metrics[metric])}]({link}) [{number[record.path]}]")
+        lines.append("| " + " | ".join(cells) + " |")
+    if not rows:
+        lines.append("| (no results) |" + " |".join(NOT_RUN if dataset_available(d) else NOT_AVAILABLE for d, _ in columns) + " |")
+
+    protocols = sorted({(r.dataset, r.protocol) for r in records})
+    if protocols:
+        lines += ["", "Protocols: " + "; ".join(f"{dataset_label(d)}: `{p}`" for d, p in protocols) + "."]
+    if sources:
+        lines += ["", "Sources:", ""]
+        by_path = {r.path: r for r in records}
+        lines += [f"{number[p]}. [{_relative(p, out_dir)}]({_relative(p, out_dir)}): `{by_path[p].command}`" for p in sources]
+    plots = [(r, plot) for r in records if r.path is not None for plot in r.plots]
+    for record, plot in plots:
+        image = _relative(record.path.parent / plot, out_dir)  # type: ignore[union-attr]
+        lines += ["", f"![{row_label(record)} on {dataset_label(record.dataset)}]({image})"]
+    return lines + [""]
+
+
+def render_report(results_dir: str | Path, out_path: str | Path) -> str:
+    """The Markdown text of the report for `results_dir`, with links relative to `out_path`'s folder."""
+    records = read_results(results_dir)
+    out_dir = Path(out_path).parent
+    lines = [
+        "# bgtai results",
+        "",
+        f"Made by `bgtai report` from {len(records)} result file(s) in `{_relative(Path(results_dir), out_dir)}`. "
+        "Every figure was measured here, on the subsets and protocols named with it; they are not the papers' numbers "
+        "(which use full datasets). Each figure links to its JSON file; the number after it points to the command that made it.",
+        "",
+    ]
+    tasks = list(TASKS) + sorted({r.task for r in records} - set(TASKS))
+    for task in tasks:
+        lines += render_task(task, [r for r in records if r.task == task], out_dir)
+    return "\n".join(lines)
+
+
+def write_report(results_dir: str | Path, out_path: str | Path) -> Path:
+    out_path = Path(out_path)
+    text = render_report(results_dir, out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out_path.with_name(f".{out_path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, out_path)
+    return out_path

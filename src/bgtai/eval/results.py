@@ -1,0 +1,108 @@
+"""One JSON file per evaluation run, written atomically, and reading a folder of them.
+
+Schema: {"task", "dataset", "protocol", "model", "metrics": {name: number}, "command"}, plus
+optional "details" (any JSON: per-class accuracy, fold scores...) and "plots" (paths of
+images, relative to the JSON file's folder).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shlex
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bgtai.errors import BadInputError
+
+REQUIRED = ("task", "dataset", "protocol", "model", "metrics", "command")
+
+
+@dataclass(frozen=True)
+class EvalRecord:
+    task: str
+    dataset: str
+    protocol: str
+    model: str
+    metrics: dict[str, float]
+    command: str
+    details: dict[str, Any] = field(default_factory=dict)
+    plots: list[str] = field(default_factory=list)
+    path: Path | None = None  # where it was read from (not written)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("path")
+        return data
+
+
+def current_command() -> str:
+    """The command line of this process, as a user would type it again."""
+    program = Path(sys.argv[0]).name if sys.argv else "python"
+    return shlex.join([program if program != "__main__.py" else "bgtai", *sys.argv[1:]])
+
+
+def _json_number(value: float) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def write_result(record: EvalRecord, path: str | Path) -> Path:
+    """Write `record` to `path` atomically: a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = record.to_json()
+    data["metrics"] = {name: _json_number(v) for name, v in record.metrics.items()}
+    text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_result(path: str | Path) -> EvalRecord:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadInputError(str(path), f"not a readable JSON file ({error})") from error
+    if not isinstance(data, dict):
+        raise BadInputError(str(path), "expected a JSON object")
+    missing = [key for key in REQUIRED if key not in data]
+    if missing:
+        raise BadInputError(str(path), f"missing key(s) {', '.join(missing)}")
+    if not isinstance(data["metrics"], dict):
+        raise BadInputError(str(path), "'metrics' must be an object of name: number")
+    metrics = {}
+    for name, value in data["metrics"].items():
+        if value is not None and not isinstance(value, (int, float)):
+            raise BadInputError(str(path), f"metric {name!r} is not a number: {value!r}")
+        metrics[str(name)] = float("nan") if value is None else float(value)
+    return EvalRecord(
+        task=str(data["task"]),
+        dataset=str(data["dataset"]),
+        protocol=str(data["protocol"]),
+        model=str(data["model"]),
+        metrics=metrics,
+        command=str(data["command"]),
+        details=data.get("details") or {},
+        plots=[str(p) for p in data.get("plots") or []],
+        path=path,
+    )
+
+
+def read_results(folder: str | Path) -> list[EvalRecord]:
+    """Every `*.json` result under `folder` (recursively), sorted by path."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BadInputError(str(folder), "not a folder of result JSON files")
+    return [read_result(p) for p in sorted(folder.rglob("*.json"))]

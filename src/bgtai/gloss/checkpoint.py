@@ -1,0 +1,80 @@
+"""A trained Langue2Gloss on disk: `config.json`, `model.safetensors`, `vocab.json` (target) and `source_vocab.json`.
+
+A folder is written beside its final place and renamed into it, so a reader never sees a
+half-written checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from bgtai.errors import BadInputError
+from bgtai.gloss.model import Langue2Gloss, Langue2GlossConfig
+from bgtai.gloss.vocab import Vocab
+
+FILES = ("config.json", "model.safetensors", "vocab.json")
+
+
+@dataclass
+class GlossCheckpoint:
+    model: Langue2Gloss
+    vocab: Vocab
+    source_vocab: Vocab | None  # for token front-ends (learned embeddings)
+    meta: dict[str, Any]
+
+
+def save_checkpoint(folder: str | Path, checkpoint: GlossCheckpoint) -> Path:
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        config = checkpoint.model.config.to_dict()
+        (staging / "config.json").write_text(json.dumps({"model": config, "meta": checkpoint.meta}, indent=2) + "\n")
+        state = {k: v.detach().cpu().contiguous() for k, v in checkpoint.model.state_dict().items()}
+        save_file(state, str(staging / "model.safetensors"))
+        (staging / "vocab.json").write_text(checkpoint.vocab.to_json())
+        if checkpoint.source_vocab is not None:
+            (staging / "source_vocab.json").write_text(checkpoint.source_vocab.to_json())
+        old = None
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            folder.rename(old)
+        staging.rename(folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def load_checkpoint(folder: str | Path) -> GlossCheckpoint:
+    folder = Path(folder)
+    missing = [name for name in FILES if not (folder / name).is_file()]
+    if missing:
+        raise BadInputError(str(folder), f"not a gloss model folder: missing {', '.join(missing)}")
+    try:
+        data = json.loads((folder / "config.json").read_text())
+        config = Langue2GlossConfig.from_dict(data["model"])
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise BadInputError(str(folder / "config.json"), f"unreadable model config ({error})") from error
+    model = Langue2Gloss(config)
+    model.load_state_dict(load_file(str(folder / "model.safetensors")))
+    model.eval()
+    vocab = Vocab.from_json((folder / "vocab.json").read_text())
+    source_path = folder / "source_vocab.json"
+    source_vocab = Vocab.from_json(source_path.read_text()) if source_path.is_file() else None
+    return GlossCheckpoint(model, vocab, source_vocab, dict(data.get("meta", {})))
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,102 @@
+"""Sentences or speech in, gloss strings out, with a trained Langue2Gloss (or features for training it).
+
+Front-ends by kind:
+- `minilm` (English text): the cached MiniLM token states, `bgtai.encode_sequence("text", ...)`;
+- `whisper-tiny-en` (English speech): the cached Whisper frames, `bgtai.encode_sequence("audio", ...)`;
+- any other name is a token front-end: the sentence's ids in the checkpoint's source vocabulary.
+
+`source_features(frontend, items, source_vocab)` gives one array per input; `collate` pads
+them into the `(features, mask)` pair the encoder takes. Every front-end ends in the same
+`LanguageEncoding`, so the decoder cannot tell text from speech.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from bgtai.gloss.checkpoint import GlossCheckpoint, load_checkpoint
+from bgtai.gloss.decode import decode
+from bgtai.gloss.vocab import PAD_ID, Vocab
+
+FEATURE_FRONTENDS = {"minilm": ("text", 384), "whisper-tiny-en": ("audio", 384)}
+
+
+def source_features(frontend: str, items: Sequence[Any], source_vocab: Vocab | None = None,
+                    progress: bool | None = None) -> list[np.ndarray]:
+    """One source array per input: (T, D) float32 features, or (T,) int64 token ids."""
+    if frontend in FEATURE_FRONTENDS:
+        import bgtai
+
+        modality, _ = FEATURE_FRONTENDS[frontend]
+        batch = bgtai.encode_sequence(modality, [str(i) if isinstance(i, Path) else i for i in items],
+                                      encoder=frontend, progress=progress)
+        return list(batch.features)
+    if source_vocab is None:
+        raise ValueError(f"token front-end {frontend!r} needs a source vocabulary")
+    # an empty sentence still gets one position (<unk>), so the encoder has something to attend to
+    return [np.asarray(source_vocab.encode(str(text)) or [3], dtype=np.int64) for text in items]
+
+
+def collate(sources: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad to (B, T[, D]) and the (B, T) mask of real positions."""
+    length = max(len(s) for s in sources)
+    mask = torch.zeros(len(sources), length, dtype=torch.bool)
+    first = sources[0]
+    if first.ndim == 1:
+        out = torch.full((len(sources), length), PAD_ID, dtype=torch.long)
+    else:
+        out = torch.zeros(len(sources), length, first.shape[1], dtype=torch.float32)
+    for row, source in enumerate(sources):
+        out[row, : len(source)] = torch.from_numpy(np.asarray(source))
+        mask[row, : len(source)] = True
+    return out, mask
+
+
+class GlossTranslator:
+    """A loaded checkpoint: `translate(items, frontend)` -> gloss strings."""
+
+    def __init__(self, checkpoint: GlossCheckpoint, beam: int = 4, length_penalty: float = 1.0,
+                 batch_size: int = 64) -> None:
+        self.checkpoint = checkpoint
+        self.beam = beam
+        self.length_penalty = length_penalty
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, folder: str | Path, **options: Any) -> "GlossTranslator":
+        return cls(load_checkpoint(folder), **options)
+
+    @property
+    def text_frontend(self) -> str:
+        return str(self.checkpoint.meta["text_frontend"])
+
+    @property
+    def audio_frontend(self) -> str | None:
+        return self.checkpoint.meta.get("audio_frontend")
+
+    def translate(self, items: Sequence[Any], frontend: str | None = None, progress: bool | None = None) -> list[str]:
+        """Glosses of sentences (default: the text front-end) or of audio (`frontend=audio_frontend`)."""
+        frontend = frontend or self.text_frontend
+        return self.translate_sources(source_features(frontend, items, self.checkpoint.source_vocab, progress), frontend)
+
+    def translate_audio(self, paths: Sequence[str | Path]) -> list[str]:
+        if not self.audio_frontend:
+            raise ValueError("this gloss model was trained without a speech front-end; gloss the transcript instead")
+        return self.translate(list(paths), self.audio_frontend)
+
+    @torch.no_grad()
+    def translate_sources(self, sources: Sequence[np.ndarray], frontend: str) -> list[str]:
+        model = self.checkpoint.model.eval()
+        order = sorted(range(len(sources)), key=lambda i: len(sources[i]))  # similar lengths pad less
+        out: list[str] = [""] * len(sources)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            features, mask = collate([sources[i] for i in rows])
+            encoding = model.encode(features, mask, frontend)
+            for row, ids in zip(rows, decode(model, encoding, self.beam, self.length_penalty)):
+                out[row] = self.checkpoint.vocab.decode(ids)
+        return out

@@ -1,0 +1,1 @@
+"""Trainable parts: the language encoder (text and speech), and the joint-space model built on it."""

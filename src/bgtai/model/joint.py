@@ -1,0 +1,177 @@
+"""The joint model: frozen front-ends (through the feature cache), then the trainable parts.
+
+    >>> import bgtai
+    >>> model = JointModel(JointConfig.tiny())
+    >>> model.encode("text", ["a dog barks"]).shape
+    (1, 8)
+
+`model({modality: (features, mask)})` maps padded frozen features (B, T, D) with their
+(B, T) masks to unit-norm (B, d) joint embeddings, modality by modality; this is what
+training calls on cached features. `model.encode(modality, inputs)` starts from raw inputs
+(paths, strings, arrays, as `bgtai.encode` takes them): it runs the modality's frozen
+front-end through `bgtai.encode_sequence` (cached), then the trainable parts in eval mode,
+so the same input always gives the same vector.
+
+Text and audio go through the language encoder (`bgtai.model.language_encoder`), shared by
+default, its pooled `h_L` into the language head(s); images go through the image block.
+`save(path)` writes `config.json` and `model.safetensors` into a folder; `load_model(path)`
+rebuilds the model from them, offline, with bit-identical weights.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from bgtai.errors import BadInputError
+from bgtai.model.config import JointConfig
+from bgtai.model.heads import Heads
+from bgtai.model.image_block import ImageBlock
+from bgtai.model.language_encoder import LanguageEncoder
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+FORMAT = "bgtai-joint-model"
+FeatureBatch = tuple[Tensor, Tensor]  # (B, T, D) frozen features and the (B, T) mask of real positions
+
+
+class JointModel(nn.Module):
+    def __init__(self, config: JointConfig) -> None:
+        super().__init__()
+        self.config = config
+        language = [m for m in ("text", "audio") if m in config.front_ends]
+        if config.shared_language_encoder:
+            encoders = {"shared": LanguageEncoder(config.language_config())} if language else {}
+        else:
+            encoders = {m: LanguageEncoder(config.language_config(m)) for m in language}
+        self.language = nn.ModuleDict(encoders)
+        self.image = ImageBlock(config.image) if "image" in config.front_ends else None
+        in_dims = {m: config.language_width() for m in language}
+        if self.image is not None:
+            in_dims["image"] = config.image.out_dim
+        self.heads = Heads(config.heads, in_dims)
+
+    @property
+    def modalities(self) -> list[str]:
+        return self.config.modalities
+
+    @property
+    def dim(self) -> int:
+        return self.config.heads.dim
+
+    def parts_for(self, modality: str) -> list[nn.Module]:
+        """The trainable modules a modality's embedding passes through (to freeze or train them)."""
+        head = self.heads.head_for(modality)
+        if modality == "image":
+            return [self.image, head]  # type: ignore[list-item]
+        return [self.language["shared" if self.config.shared_language_encoder else modality], head]
+
+    def pooled(self, modality: str, features: Tensor, mask: Tensor) -> Tensor:
+        """(B, width) features before the head: `h_L` for language, the image block's output for images."""
+        if modality == "image":
+            return self.image(features, mask)  # type: ignore[misc]
+        if modality not in ("text", "audio") or modality not in self.config.front_ends:
+            raise ValueError(f"this model embeds {', '.join(self.modalities)}, not {modality!r}")
+        encoder = self.language["shared" if self.config.shared_language_encoder else modality]
+        return encoder(features, mask, self.config.front_ends[modality]).h
+
+    def embed(self, modality: str, features: Tensor, mask: Tensor) -> Tensor:
+        """(B, d) unit-norm joint embeddings of padded frozen features."""
+        return self.heads(modality, self.pooled(modality, features, mask))
+
+    def forward(self, batch: Mapping[str, FeatureBatch]) -> dict[str, Tensor]:
+        return {modality: self.embed(modality, features, mask) for modality, (features, mask) in batch.items()}
+
+    @torch.no_grad()
+    def encode(
+        self,
+        modality: str,
+        inputs: Any,
+        batch_size: int = 64,
+        cache: bool = True,
+        progress: bool | None = None,
+    ) -> np.ndarray:
+        """(N, d) float32 unit-norm embeddings of raw inputs, row i for input i."""
+        if modality not in self.config.front_ends:
+            raise ValueError(f"this model embeds {', '.join(self.modalities)}, not {modality!r}")
+        from bgtai.embed import encode_sequence
+
+        sequences = encode_sequence(
+            modality, inputs, encoder=self.config.front_ends[modality], cache=cache, progress=progress
+        ).features
+        return self.embed_sequences(modality, sequences, batch_size)
+
+    @torch.no_grad()
+    def embed_sequences(self, modality: str, sequences: Sequence[np.ndarray], batch_size: int = 64) -> np.ndarray:
+        """(N, d) float32 embeddings of frozen feature sequences (T_i, D), in eval mode."""
+        was_training = self.training
+        self.eval()
+        try:
+            rows = [
+                self.embed(modality, *pad_sequences(sequences[start : start + batch_size])).numpy()
+                for start in range(0, len(sequences), batch_size)
+            ]
+        finally:
+            self.train(was_training)
+        return np.concatenate(rows).astype(np.float32) if rows else np.zeros((0, self.dim), dtype=np.float32)
+
+    def save(self, path: str | Path) -> Path:
+        """Write `config.json` and `model.safetensors` into the folder `path` (made if needed)."""
+        from safetensors.torch import save_file
+
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        header = {"format": FORMAT, "config": self.config.to_dict()}
+        (folder / CONFIG_FILE).write_text(json.dumps(header, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        state = {name: tensor.detach().contiguous() for name, tensor in self.state_dict().items()}
+        save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": FORMAT})
+        return folder
+
+
+def pad_sequences(sequences: Sequence[np.ndarray | Tensor]) -> FeatureBatch:
+    """(B, Tmax, D) zero-padded float32 features and the (B, Tmax) mask of real positions."""
+    if not sequences:
+        raise ValueError("no sequences to pad")
+    tensors = [torch.as_tensor(np.asarray(s, dtype=np.float32)) for s in sequences]
+    lengths = [len(t) for t in tensors]
+    if min(lengths) == 0:
+        raise ValueError("an empty feature sequence cannot be embedded")
+    features = torch.nn.utils.rnn.pad_sequence(tensors, batch_first=True)
+    mask = torch.arange(features.shape[1])[None, :] < torch.tensor(lengths)[:, None]
+    return features, mask
+
+
+def load_model(path: str | Path) -> JointModel:
+    """A `JointModel` from a folder written by `JointModel.save` (no network), in eval mode."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    folder = Path(path)
+    config_path, weights_path = folder / CONFIG_FILE, folder / WEIGHTS_FILE
+    for required in (config_path, weights_path):
+        if not required.is_file():
+            raise BadInputError(str(folder), f"not a saved joint model: {required.name} is missing")
+    try:
+        header = json.loads(config_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadInputError(str(config_path), f"not valid JSON ({error})") from error
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise BadInputError(str(config_path), f"not a joint-model config (expected \"format\": \"{FORMAT}\")")
+    try:
+        model = JointModel(JointConfig.from_dict(header["config"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise BadInputError(str(config_path), f"bad model config ({error})") from error
+    try:
+        state = load_file(str(weights_path))
+    except (SafetensorError, OSError) as error:
+        raise BadInputError(str(weights_path), f"unreadable weights ({error})") from error
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise BadInputError(str(weights_path), f"weights do not fit the config: {error}") from error
+    return model.eval()

@@ -1,0 +1,1 @@
+"""Training recipes (application code: library modules never import this package)."""

@@ -1,0 +1,283 @@
+"""Training Langue2Gloss on a gloss corpus (ASLG-PC12 or PHOENIX-2014T), best checkpoint by validation BLEU-4.
+
+Splits: PHOENIX uses its official train/dev/test. ASLG here has only its dev (4000 pairs)
+and test (1000) files: the model trains on dev pairs 0..3599, selects on dev 3600..3999 and
+is scored on test. With `speech_train > 0` (English only) the first `speech_train` training
+sentences are also spoken by espeak-ng and given as Whisper frames, so the same model learns
+both front-ends; batches hold one front-end each.
+
+Training stops at `max_epochs` or when `max_minutes` of wall time are used, whichever first;
+every epoch ends with a greedy decode of the validation set, and a better BLEU-4 replaces
+`OUT/best` (written atomically).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from bgtai.config import cache_dir, require_data_root
+from bgtai.gloss.checkpoint import GlossCheckpoint, parameter_count, save_checkpoint
+from bgtai.gloss.metrics import gloss_scores
+from bgtai.gloss.model import GlossDecoderConfig, Langue2Gloss, Langue2GlossConfig
+from bgtai.gloss.translator import FEATURE_FRONTENDS, GlossTranslator, collate, source_features
+from bgtai.gloss.vocab import BOS_ID, EOS_ID, Vocab
+from bgtai.model.language_encoder import LanguageEncoderConfig
+
+CORPORA = ("aslg", "phoenix")
+SPEECH_FRONTEND = "whisper-tiny-en"
+ASLG_VALID_START = 3600  # ASLG dev pairs from here on select the model; the rest train it
+
+
+@dataclass
+class GlossTrainSettings:
+    corpus: str = "phoenix"
+    text_frontend: str = ""  # "" = the corpus default: learned German tokens for PHOENIX, MiniLM for ASLG
+    source_vocab: str = "bpe"
+    source_vocab_size: int = 3000
+    target_vocab: str = "word"
+    target_vocab_size: int = 2000
+    width: int = 256
+    encoder_layers: int = 3
+    decoder_layers: int = 3
+    heads: int = 4
+    ffn: int = 1024
+    dropout: float = 0.3
+    label_smoothing: float = 0.1
+    lr: float = 1e-3
+    warmup_steps: int = 400
+    weight_decay: float = 0.01
+    batch_size: int = 64
+    max_epochs: int = 60
+    max_minutes: float = 18.0
+    speech_train: int = 0
+    seed: int = 0
+    threads: int = 0  # 0: leave torch's setting alone
+
+    def resolved_text_frontend(self) -> str:
+        if self.text_frontend:
+            return self.text_frontend
+        return "de-tokens" if self.corpus == "phoenix" else "minilm"
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+
+
+def load_pairs(corpus: str, split: str) -> tuple[list[str], list[str]]:
+    """(sentences, glosses) of a split: phoenix train/dev/test; aslg train/valid/test (see module doc)."""
+    if corpus not in CORPORA:
+        raise ValueError(f"unknown gloss corpus {corpus!r}: use one of {', '.join(CORPORA)}")
+    try:
+        from bgtai.data.parallel_text import load_gloss  # the shared loader, when present
+    except ImportError:
+        load_gloss = None
+    file_split = {"train": "dev", "valid": "dev"}.get(split, split) if corpus == "aslg" else split
+    if load_gloss is not None:
+        pairs = load_gloss(corpus, file_split)
+        sentences, glosses = _unzip(pairs)
+    else:
+        sentences, glosses = _read_files(corpus, file_split)
+    if corpus == "aslg" and split in ("train", "valid"):
+        cut = slice(0, ASLG_VALID_START) if split == "train" else slice(ASLG_VALID_START, None)
+        sentences, glosses = sentences[cut], glosses[cut]
+    return sentences, glosses
+
+
+def _unzip(pairs: Any) -> tuple[list[str], list[str]]:
+    if isinstance(pairs, tuple) and len(pairs) == 2 and isinstance(pairs[0], list):
+        return list(pairs[0]), list(pairs[1])
+    sentences, glosses = [], []
+    for pair in pairs:
+        source = getattr(pair, "text", None) if not isinstance(pair, (tuple, list)) else pair[0]
+        target = getattr(pair, "gloss", None) if not isinstance(pair, (tuple, list)) else pair[1]
+        sentences.append(str(source))
+        glosses.append(str(target))
+    return sentences, glosses
+
+
+def _read_files(corpus: str, split: str) -> tuple[list[str], list[str]]:
+    folder = require_data_root() / "gloss"
+    if corpus == "aslg":
+        source, target = folder / f"aslg.{split}.en", folder / f"aslg.{split}.gloss.asl"
+    else:
+        source, target = folder / f"phoenix2014T.{split}.de", folder / f"phoenix2014T.{split}.gloss"
+    sentences = source.read_text(encoding="utf-8").splitlines()
+    glosses = target.read_text(encoding="utf-8").splitlines()
+    if len(sentences) != len(glosses):
+        from bgtai.errors import BadInputError
+
+        raise BadInputError(str(source), f"{len(sentences)} lines but {target.name} has {len(glosses)}")
+    return [s.strip() for s in sentences], [g.strip() for g in glosses]
+
+
+def speech_files(corpus: str, split: str, sentences: list[str]) -> list[Path]:
+    """One espeak-ng WAV per sentence (en-us), made once and kept in the cache folder."""
+    import subprocess
+
+    try:
+        from bgtai.io.tts import speak
+    except ImportError:
+        speak = None
+    file_split = {"train": "dev", "valid": "dev"}.get(split, split) if corpus == "aslg" else split
+    offset = ASLG_VALID_START if (corpus == "aslg" and split == "valid") else 0
+    folder = cache_dir() / "tts" / "espeak-ng-en-us" / corpus / file_split
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, sentence in enumerate(sentences):
+        path = folder / f"{index + offset:05d}.wav"
+        if not path.is_file():
+            temporary = path.with_name(f".{path.name}.tmp.wav")
+            if speak is not None:
+                speak(sentence, temporary, voice="en-us", rate=175)  # espeak-ng's default rate, as the files already made
+            else:
+                subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(temporary), sentence], check=True)
+            temporary.replace(path)
+        paths.append(path)
+    return paths
+
+
+@dataclass
+class Example:
+    source: np.ndarray
+    target: list[int]
+    frontend: str
+
+
+def _batches(examples: list[Example], batch_size: int, rng: random.Random) -> list[list[Example]]:
+    """Batches of one front-end and similar source length, in random order."""
+    batches = []
+    for frontend in sorted({e.frontend for e in examples}):
+        group = sorted((e for e in examples if e.frontend == frontend), key=lambda e: len(e.source) + rng.random())
+        batches += [group[i : i + batch_size] for i in range(0, len(group), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _targets(batch: list[Example]) -> torch.Tensor:
+    length = max(len(e.target) for e in batch) + 2
+    out = torch.zeros(len(batch), length, dtype=torch.long)
+    for row, example in enumerate(batch):
+        ids = [BOS_ID, *example.target, EOS_ID]
+        out[row, : len(ids)] = torch.tensor(ids)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# training
+
+
+def build_model(settings: GlossTrainSettings, source_vocab: Vocab | None, target_vocab: Vocab, frontends: list[str],
+                max_target: int) -> Langue2Gloss:
+    feature = {name: FEATURE_FRONTENDS[name][1] for name in frontends if name in FEATURE_FRONTENDS}
+    tokens = {name: len(source_vocab) for name in frontends if name not in FEATURE_FRONTENDS and source_vocab is not None}
+    encoder = LanguageEncoderConfig(
+        feature_frontends=feature, token_frontends=tokens, width=settings.width, layers=settings.encoder_layers,
+        heads=settings.heads, ffn=settings.ffn, dropout=settings.dropout,
+        frontend_stride={SPEECH_FRONTEND: 2} if SPEECH_FRONTEND in feature else {},
+    )
+    decoder = GlossDecoderConfig(
+        vocab_size=len(target_vocab), layers=settings.decoder_layers, heads=settings.heads, ffn=settings.ffn,
+        dropout=settings.dropout, max_length=max_target,
+    )
+    return Langue2Gloss(Langue2GlossConfig(encoder, decoder, label_smoothing=settings.label_smoothing))
+
+
+def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = True) -> dict[str, Any]:
+    """Train, keep the best checkpoint in `out/best`, write `out/history.json`; returns the summary."""
+    out = Path(out)
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    random.seed(settings.seed)
+    np.random.seed(settings.seed)
+    torch.manual_seed(settings.seed)
+    rng = random.Random(settings.seed)
+    started = time.perf_counter()
+    text_frontend = settings.resolved_text_frontend()
+    if settings.speech_train and settings.corpus != "aslg":
+        raise ValueError("speech training needs English sentences: use --corpus aslg")
+
+    train_text, train_gloss_text = load_pairs(settings.corpus, "train")
+    valid_split = "valid" if settings.corpus == "aslg" else "dev"
+    valid_text, valid_gloss_text = load_pairs(settings.corpus, valid_split)
+
+    target_vocab = Vocab.build(train_gloss_text, kind=settings.target_vocab, size=settings.target_vocab_size)  # type: ignore[arg-type]
+    source_vocab = None
+    if text_frontend not in FEATURE_FRONTENDS:
+        source_vocab = Vocab.build(train_text, kind=settings.source_vocab, size=settings.source_vocab_size)  # type: ignore[arg-type]
+
+    targets = target_vocab.encode_many(train_gloss_text)
+    examples = [Example(s, t, text_frontend) for s, t in zip(source_features(text_frontend, train_text, source_vocab, progress), targets)]
+    frontends = [text_frontend]
+    if settings.speech_train:
+        count = min(settings.speech_train, len(train_text))
+        wavs = speech_files(settings.corpus, "train", train_text[:count])
+        speech = source_features(SPEECH_FRONTEND, wavs, progress=progress)
+        examples += [Example(s, t, SPEECH_FRONTEND) for s, t in zip(speech, targets[:count])]
+        frontends.append(SPEECH_FRONTEND)
+    valid_sources = source_features(text_frontend, valid_text, source_vocab, progress)
+    prepared_s = time.perf_counter() - started
+
+    max_target = int(max(len(t) for t in targets) * 1.5) + 10
+    model = build_model(settings, source_vocab, target_vocab, frontends, max_target)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, betas=(0.9, 0.98))
+
+    def rate(step: int) -> float:  # linear warm-up, then inverse square root
+        step = max(step, 1)
+        return min(step / settings.warmup_steps, math.sqrt(settings.warmup_steps / step))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
+    meta = {"corpus": settings.corpus, "text_frontend": text_frontend,
+            "audio_frontend": SPEECH_FRONTEND if settings.speech_train else None, "settings": asdict(settings)}
+    history: list[dict[str, Any]] = []
+    best = -1.0
+    step = 0
+    deadline = started + settings.max_minutes * 60
+    epochs = tqdm(range(1, settings.max_epochs + 1), desc=f"gloss {settings.corpus}", unit="epoch", disable=not progress)
+    for epoch in epochs:
+        model.train()
+        total, count = 0.0, 0
+        for batch in _batches(examples, settings.batch_size, rng):
+            features, mask = collate([e.source for e in batch])
+            loss = model.loss(features, mask, batch[0].frontend, _targets(batch))
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            schedule.step()
+            step += 1
+            total += float(loss) * len(batch)
+            count += len(batch)
+        model.eval()
+        translator = GlossTranslator(GlossCheckpoint(model, target_vocab, source_vocab, meta), beam=1)
+        hypotheses = translator.translate_sources(valid_sources, text_frontend)
+        scores = gloss_scores(hypotheses, valid_gloss_text)
+        elapsed = time.perf_counter() - started
+        record = {"epoch": epoch, "step": step, "train_loss": total / max(count, 1), "valid_bleu4": scores["bleu4"],
+                  "valid_wer": scores["wer"], "elapsed_s": elapsed}
+        history.append(record)
+        if scores["bleu4"] > best:
+            best = scores["bleu4"]
+            save_checkpoint(out / "best", GlossCheckpoint(model, target_vocab, source_vocab, {**meta, "epoch": epoch,
+                                                                                                 "valid_bleu4": best}))
+        epochs.set_postfix(loss=f"{record['train_loss']:.3f}", bleu4=f"{scores['bleu4']:.2f}", best=f"{best:.2f}")
+        if time.perf_counter() > deadline:
+            break
+    summary = {
+        "corpus": settings.corpus, "best_valid_bleu4": best, "epochs": len(history), "steps": step,
+        "train_examples": len(examples), "parameters": parameter_count(model), "prepare_s": prepared_s,
+        "total_s": time.perf_counter() - started, "threads": torch.get_num_threads(), "settings": asdict(settings),
+        "history": history,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "history.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

@@ -1,0 +1,63 @@
+"""Result files round-trip; the report puts every figure in its cell with a link and its command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bgtai.errors import BadInputError
+from bgtai.eval.report import NOT_AVAILABLE, NOT_RUN, render_report, write_report
+from bgtai.eval.results import EvalRecord, read_result, read_results, write_result
+
+
+def _probe(model: str, dataset: str, acc: float, command: str) -> EvalRecord:
+    return EvalRecord("probe", dataset, f"{dataset}-protocol", model, {"accuracy": acc, "std": 0.01}, command,
+                      details={"configuration": "linear"}, plots=["cm.png"])
+
+
+def test_result_round_trip_and_nan(tmp_path: Path) -> None:
+    record = EvalRecord("zeroshot", "esc50", "p", "m", {"top1": 0.5, "top5": float("nan")}, "bgtai eval zeroshot")
+    path = write_result(record, tmp_path / "sub" / "r.json")
+    data = json.loads(path.read_text())
+    assert set(data) >= {"task", "dataset", "protocol", "model", "metrics", "command"}
+    assert data["metrics"]["top5"] is None
+    back = read_result(path)
+    assert back.metrics["top1"] == 0.5 and back.path == path
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_bad_result_files_name_the_file(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text("{")
+    with pytest.raises(BadInputError, match="broken.json"):
+        read_results(tmp_path)
+    (tmp_path / "broken.json").write_text(json.dumps({"task": "probe"}))
+    with pytest.raises(BadInputError, match="missing key"):
+        read_results(tmp_path)
+
+
+def test_report_layout_links_and_placeholders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    (data / "esc50").mkdir(parents=True)  # ESC-50 is here, UrbanSound8K is not
+    monkeypatch.setenv("BGTAI_DATA", str(data))
+    results = tmp_path / "results"
+    write_result(_probe("aisfx", "esc50", 0.61234, "bgtai eval probe --dataset esc50 --encoder aisfx"), results / "a.json")
+    write_result(_probe("whisper", "esc50", 0.55, "bgtai eval probe --dataset esc50 --encoder whisper"), results / "b.json")
+    (results / "cm.png").write_bytes(b"png")
+    text = render_report(results, tmp_path / "RESULTS.md")
+    table = [line for line in text.splitlines() if line.startswith("| aisfx")][0]
+    assert "[0.6123](results/a.json)" in table
+    assert "ESC-50 fold 4<br>accuracy" in text
+    # UrbanSound8K: no data here -> not available; FSD50K never here
+    assert NOT_AVAILABLE in table
+    assert "`bgtai eval probe --dataset esc50 --encoder aisfx`" in text
+    assert "![aisfx (linear) on ESC-50 fold 4](results/cm.png)" in text
+    (data / "urbansound8k").mkdir()
+    text = render_report(results, tmp_path / "RESULTS.md")
+    row = [line for line in text.splitlines() if line.startswith("| aisfx")][0]
+    assert NOT_RUN in row
+    # tasks written by other modules get a generic table
+    write_result(EvalRecord("gloss", "aslg", "test", "rules", {"BLEU-4": 0.2}, "bgtai eval gloss"), results / "g.json")
+    out = write_report(results, tmp_path / "out" / "R.md")
+    assert "[0.2000](../results/g.json)" in out.read_text()

@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml Makefile
 	@touch $(STAMP)
 
 demo: setup ## embed the bundled real datasets and print the results table
-	$(PY) -m bgtai.demo
+	$(PY) -m bgtai.cli.demo
 
 test: setup ## run the whole test suite (unit + integration on real weights/data)
 	$(PY) -m pytest -q

@@ -83,7 +83,8 @@ def test_bad_file_exits_2_naming_it_and_writes_nothing(tmp_path: Path, capsys: p
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"not a wave file" * 50)
     out = tmp_path / "out.npy"
-    code, _, stderr = _run(capsys, "embed", "audio", good, broken, tmp_path / "gone.flac", "--encoder", "tiny-audio", "--out", out)
+    inputs = [good, broken, tmp_path / "gone.flac"]
+    code, _, stderr = _run(capsys, "embed", "audio", *inputs, "--encoder", "tiny-audio", "--out", out)
     assert code == 2
     assert "broken.wav" in stderr and "gone.flac" in stderr and "not found" in stderr
     assert "Traceback" not in stderr
@@ -92,11 +93,14 @@ def test_bad_file_exits_2_naming_it_and_writes_nothing(tmp_path: Path, capsys: p
 
 
 def test_verbose_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, stderr = _run(capsys, "-v", "embed", "audio", tmp_path / "gone.wav", "--encoder", "tiny-audio", "--out", tmp_path / "o.npy")
+    argv = ["-v", "embed", "audio", tmp_path / "gone.wav", "--encoder", "tiny-audio", "--out", tmp_path / "o.npy"]
+    code, _, stderr = _run(capsys, *argv)
     assert code == 2 and "Traceback" in stderr and "gone.wav" in stderr
 
 
-def test_skip_bad_keeps_good_rows_in_order_and_lists_the_bad(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_skip_bad_keeps_good_rows_in_order_and_lists_the_bad(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     paths = [_tone(tmp_path / "one.wav", 300), tmp_path / "missing.wav", _tone(tmp_path / "two.wav", 700)]
     out = tmp_path / "skip.npy"
     code, _, stderr = _run(capsys, "embed", "audio", *paths, "--encoder", "tiny-audio", "--skip-bad", "--out", out)
@@ -168,7 +172,9 @@ def test_encoders_table_loads_no_weights(monkeypatch: pytest.MonkeyPatch, capsys
     assert code == 0
 
 
-def test_datasets_table_prints_root_and_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_datasets_table_prints_root_and_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from dataclasses import dataclass
 
     @dataclass

@@ -96,6 +96,9 @@ def test_single_input_is_a_batch_of_one() -> None:
     listed = bgtai.encode("text", ["a dog barks"], encoder="tiny-text", cache=False)
     assert single.shape == (1, 16)
     np.testing.assert_array_equal(single, listed)
+    as_array = bgtai.encode("text", np.array(["a dog barks", "rain"]), encoder="tiny-text", cache=False)
+    assert as_array.shape == (2, 16)
+    np.testing.assert_array_equal(as_array[0], single[0])
 
 
 def test_every_bad_item_is_listed(tmp_path: Path) -> None:

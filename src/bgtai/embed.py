@@ -260,43 +260,47 @@ class _Run:
         items = [self._with_rate(item) for item in items]
         out: list[np.ndarray | None] = [None] * len(items)
         problems: dict[int, str] = {}
-        keys: list[str | None] = [None] * len(items)
         show = self.progress if self.progress is not None else len(items) > PROGRESS_THRESHOLD
         with tqdm(total=len(items), desc=self.encoder.name, unit="item", disable=not show) as bar:
-            misses = []
-            for row, item in enumerate(items):
-                if self.cache is not None:
-                    keys[row] = self.cache.key_for(self.encoder, item)
-                    cached = self.cache.get(keys[row]) if keys[row] is not None else None
-                    if cached is not None and self._valid(cached):
-                        out[row] = cached
-                        self.from_cache += 1
-                        bar.update(1)
-                        continue
-                misses.append(row)
+            keys = [self._lookup(item, row, out) for row, item in enumerate(items)]
+            bar.update(self.from_cache)
+            misses = [row for row in range(len(items)) if out[row] is None]
             for rows, prepared in self._prepared_batches(items, misses):
-                good = [row for row in rows if not isinstance(prepared[row], BadInputError)]
                 for row in rows:
                     if isinstance(prepared[row], BadInputError):
                         problems[row] = prepared[row].problem
-                if good:
-                    results = self.encoder.encode_prepared([prepared[row] for row in good])
-                    if len(results) != len(good):
-                        raise RuntimeError(
-                            f"encoder {self.encoder.name!r} returned {len(results)} sequences for {len(good)} inputs"
-                        )
-                    for row, sequence in zip(good, results):
-                        sequence = np.ascontiguousarray(sequence, dtype=np.float32)
-                        problem = self._problem(sequence)
-                        if problem:
-                            problems[row] = problem
-                            continue
-                        out[row] = sequence
-                        self.computed += 1
-                        self._store(keys[row], sequence)
+                good = [row for row in rows if row not in problems]
+                for row, sequence in zip(good, self._run_model([prepared[row] for row in good])):
+                    problem = self._problem(sequence)
+                    if problem:
+                        problems[row] = problem
+                        continue
+                    out[row] = sequence
+                    self.computed += 1
+                    self._store(keys[row], sequence)
                 bar.update(len(rows))
-        bad = [BadItem(int(indices[row]), _source(items[row], int(indices[row])), problems[row]) for row in sorted(problems)]
+        bad = [BadItem(int(indices[r]), _source(items[r], int(indices[r])), problems[r]) for r in sorted(problems)]
         return out, bad
+
+    def _lookup(self, item: Any, row: int, out: list[np.ndarray | None]) -> str | None:
+        """The item's cache key (None: not cached); a usable cached sequence goes into `out[row]`."""
+        if self.cache is None:
+            return None
+        key = self.cache.key_for(self.encoder, item)
+        cached = self.cache.get(key) if key is not None else None
+        if cached is not None and self._valid(cached):
+            out[row] = cached
+            self.from_cache += 1
+        return key
+
+    def _run_model(self, batch: list[Any]) -> list[np.ndarray]:
+        if not batch:
+            return []
+        results = self.encoder.encode_prepared(batch)
+        if len(results) != len(batch):
+            name, count = self.encoder.name, len(results)
+            raise RuntimeError(f"encoder {name!r} returned {count} sequences for {len(batch)} inputs")
+        return [np.ascontiguousarray(sequence, dtype=np.float32) for sequence in results]
 
     def _prepared_batches(self, items: list[Any], rows: list[int]) -> Iterator[tuple[list[int], dict[int, Any]]]:
         """Batches of (rows, prepared item or its BadInputError); the next batch decodes while this one runs."""
@@ -329,7 +333,8 @@ class _Run:
     def _problem(self, sequence: np.ndarray) -> str | None:
         """Why a model output cannot be used (never pass on a wrong vector), or None."""
         if sequence.ndim != 2 or sequence.shape[0] < 1 or sequence.shape[1] != self.encoder.dim:
-            return f"encoder {self.encoder.name!r} produced features of shape {sequence.shape}, expected (T>=1, {self.encoder.dim})"
+            expected = f"(T>=1, {self.encoder.dim})"
+            return f"encoder {self.encoder.name!r} produced features of shape {sequence.shape}, expected {expected}"
         if not np.all(np.isfinite(sequence)):
             return f"encoder {self.encoder.name!r} produced NaN or infinite features"
         return None
@@ -342,7 +347,8 @@ class _Run:
         except OSError as error:
             # A read-only or full cache must not stop the embedding itself.
             if not self._warned_write:
-                warnings.warn(f"feature cache {self.cache.root} not written ({error}); continuing without it", stacklevel=3)
+                message = f"feature cache {self.cache.root} not written ({error}); continuing without it"
+                warnings.warn(message, stacklevel=3)
                 self._warned_write = True
 
 
@@ -367,6 +373,8 @@ def _is_array(item: Any) -> bool:
 
 def _is_single(item: Any, modality: Modality) -> bool:
     """True when `inputs` is one input rather than a list of them."""
+    if modality == "text":
+        return isinstance(item, str)  # a list, tuple or array of strings is a batch
     if isinstance(item, (str, bytes, os.PathLike)) or _is_array(item):
         return True
     if modality == "audio" and isinstance(item, tuple) and len(item) == 2:
@@ -383,7 +391,8 @@ def _as_list(inputs: Any, modality: Modality) -> list[Any]:
     try:
         return list(inputs)
     except TypeError as error:
-        raise BadInputError(repr(inputs)[:80], f"expected an input or a list of inputs, got {type(inputs).__name__}") from error
+        problem = f"expected an input or a list of inputs, got {type(inputs).__name__}"
+        raise BadInputError(repr(inputs)[:80], problem) from error
 
 
 def _select(items: list[Any], shard: tuple[int, int] | None) -> tuple[list[Any], np.ndarray]:

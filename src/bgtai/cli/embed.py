@@ -39,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("inputs", nargs="*", metavar="INPUT", help="texts, or audio/image files and folders")
-    common.add_argument("--out", type=Path, required=True, help="the .npy file to write (a .json sidecar goes beside it)")
+    common.add_argument(
+        "--out", type=Path, required=True, help="the .npy file to write (a .json sidecar goes beside it)"
+    )
     common.add_argument("--encoder", help="encoder name (see `bgtai encoders`); default: the modality's default")
     common.add_argument("--from-file", type=Path, help="read inputs from this file, one per line ('-': stdin)")
     common.add_argument("--batch-size", type=int, default=32, help="inputs per model batch (default 32)")
@@ -126,7 +128,9 @@ def run_merge(args: argparse.Namespace) -> int:
             raise CommandError(f"{path}: not the output of a --shard run")
         for field in ("modality", "encoder", "settings", "normalized", "inputs"):
             if sidecar[field] != first[field]:
-                raise CommandError(f"{path}: its {field} differ from those of {args.shards[0]}; these shards do not belong together")
+                raise CommandError(
+                    f"{path}: its {field} differ from those of {args.shards[0]}; these shards do not belong together"
+                )
     count = first["shard"][1]
     found = sorted(sidecar["shard"][0] for _, sidecar in parts)
     if any(sidecar["shard"][1] != count for _, sidecar in parts) or found != list(range(count)):

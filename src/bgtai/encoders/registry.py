@@ -44,8 +44,8 @@ def get_encoder(name: str | None = None, modality: Modality | None = None) -> En
             raise ValueError("give an encoder name or a modality")
         name = DEFAULT_ENCODER[modality]
     if name in _INSTANCES:
-        return _INSTANCES[name]
-    if name.startswith("hf:"):
+        encoder = _INSTANCES[name]
+    elif name.startswith("hf:"):
         from bgtai.encoders.hf import build_hf_encoder
 
         encoder = build_hf_encoder(name[3:], modality)

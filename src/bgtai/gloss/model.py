@@ -69,6 +69,10 @@ class GlossDecoder(nn.Module):
         self.config = config
         self.width = width
         self.embedding = nn.Embedding(config.vocab_size, width, padding_idx=PAD_ID)
+        # tied with the output projection: unit-variance rows would give logits of std sqrt(width)
+        nn.init.normal_(self.embedding.weight, std=width**-0.5)
+        with torch.no_grad():
+            self.embedding.weight[PAD_ID].zero_()
         self.summary = nn.Linear(width, width)  # h_L -> an additive bias on every decoder input
         self.dropout = nn.Dropout(config.dropout)
         layer = nn.TransformerDecoderLayer(width, config.heads, config.ffn, config.dropout, batch_first=True, norm_first=True)

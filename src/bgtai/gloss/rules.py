@@ -49,7 +49,8 @@ PRONOUNS = {
 }
 POSSESSIVE = "'s"
 _PUNCTUATION = re.compile(r"^[^\w]+$")
-_TOKEN = re.compile(r"'s\b|\w+(?:[-']\w+)*|[^\w\s]")
+_TOKEN = re.compile(r"'s\b|\w+(?:-\w+)*(?:'\w+)?|[^\w\s]")
+_POSSESSIVE_S = re.compile(r"(?<=\w)'s\b")
 _DESCRIPTIVE = ("ADJ", "ADV")
 # closed-class words the lexicon also lists as adverbs or adjectives; the corpus writes them plain
 FUNCTION_WORDS = frozenset(
@@ -86,7 +87,7 @@ class RuleGlosser:
 
     def tokens(self, text: str) -> list[str]:
         """The gloss tokens of one sentence."""
-        words = _TOKEN.findall(text.lower())
+        words = _TOKEN.findall(_POSSESSIVE_S.sub(" 's", text.lower()))
         out: list[str] = []
         for index, word in enumerate(words):
             following = words[index + 1] if index + 1 < len(words) else ""

@@ -41,6 +41,20 @@ def source_features(frontend: str, items: Sequence[Any], source_vocab: Vocab | N
     return [np.asarray(source_vocab.encode(str(text)) or [3], dtype=np.int64) for text in items]
 
 
+def transcribe(paths: Sequence[str | Path]) -> list[str]:
+    """Whisper tiny.en transcripts (greedy), lower-cased with punctuation split off like the gloss corpora's text."""
+    import re
+
+    from bgtai.encoders.registry import get_encoder
+
+    whisper = get_encoder("whisper-tiny-en", "audio")
+    out = []
+    for path in paths:
+        text = whisper.transcribe(str(path)).lower()
+        out.append(" ".join(re.findall(r"\w+(?:'\w+)?|[^\w\s]", text)))
+    return out
+
+
 def collate(sources: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     """Pad to (B, T[, D]) and the (B, T) mask of real positions."""
     length = max(len(s) for s in sources)
@@ -84,9 +98,17 @@ class GlossTranslator:
         return self.translate_sources(source_features(frontend, items, self.checkpoint.source_vocab, progress), frontend)
 
     def translate_audio(self, paths: Sequence[str | Path]) -> list[str]:
-        if not self.audio_frontend:
-            raise ValueError("this gloss model was trained without a speech front-end; gloss the transcript instead")
-        return self.translate(list(paths), self.audio_frontend)
+        """Glosses of speech: through the model's speech front-end when it was trained with one, else
+        through the Whisper tiny.en transcript and the text front-end (a cascade, said in `audio_route`)."""
+        if self.audio_frontend:
+            return self.translate(list(paths), self.audio_frontend)
+        return self.translate(transcribe(paths))
+
+    @property
+    def audio_route(self) -> str:
+        if self.audio_frontend:
+            return f"speech front-end {self.audio_frontend}"
+        return f"whisper-tiny-en transcript -> text front-end {self.text_frontend}"
 
     @torch.no_grad()
     def translate_sources(self, sources: Sequence[np.ndarray], frontend: str) -> list[str]:

@@ -139,6 +139,10 @@ class LanguageEncoder(nn.Module):
         self.embeddings = nn.ModuleDict(
             {name: nn.Embedding(size, config.width, padding_idx=config.padding_id) for name, size in config.token_frontends.items()}
         )
+        for table in self.embeddings.values():  # scaled by sqrt(width) on lookup, as in the transformer paper
+            nn.init.normal_(table.weight, std=config.width**-0.5)
+            with torch.no_grad():
+                table.weight[config.padding_id].zero_()
         self.input_norm = nn.LayerNorm(config.width)
         self.dropout = nn.Dropout(config.dropout)
         layer = nn.TransformerEncoderLayer(

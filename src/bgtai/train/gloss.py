@@ -255,15 +255,17 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
             optimiser.step()
             schedule.step()
             step += 1
-            total += float(loss) * len(batch)
+            total += float(loss.detach()) * len(batch)
             count += len(batch)
+        train_s = time.perf_counter() - started
         model.eval()
         translator = GlossTranslator(GlossCheckpoint(model, target_vocab, source_vocab, meta), beam=1)
         hypotheses = translator.translate_sources(valid_sources, text_frontend)
         scores = gloss_scores(hypotheses, valid_gloss_text)
         elapsed = time.perf_counter() - started
         record = {"epoch": epoch, "step": step, "train_loss": total / max(count, 1), "valid_bleu4": scores["bleu4"],
-                  "valid_wer": scores["wer"], "elapsed_s": elapsed}
+                  "valid_wer": scores["wer"], "elapsed_s": elapsed,
+                  "valid_decode_s": elapsed - train_s}
         history.append(record)
         if scores["bleu4"] > best:
             best = scores["bleu4"]

@@ -1,0 +1,81 @@
+"""`bgtai eval gloss --corpus {aslg,phoenix} --model DIR|rules [--speech N] [--json FILE]`.
+
+Scores glosses of the corpus's test sentences against the reference glosses: BLEU-1..4
+(sacrebleu, corpus level), ROUGE-L and WER. `--model rules` scores the rule-based English
+glosser. `--speech N` glosses the first N test sentences from speech instead (espeak-ng TTS,
+en-us), through the model's speech front-end or, for a text-only model, the Whisper
+transcript; the protocol names which.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from bgtai.cli import CommandError
+
+DATASETS = {"aslg": "ASLG-PC12 test (1000 pairs)", "phoenix": "RWTH-PHOENIX-Weather 2014 T test (642 pairs)"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("gloss", help="text/speech -> gloss translation: BLEU-1..4, ROUGE-L, WER")
+    parser.add_argument("--corpus", choices=sorted(DATASETS), required=True)
+    parser.add_argument("--model", required=True, help="trained model folder (DIR/best), or 'rules' for the rule glosser")
+    parser.add_argument("--beam", type=int, default=4)
+    parser.add_argument("--length-penalty", type=float, default=1.0)
+    parser.add_argument("--speech", type=int, default=0, metavar="N", help="gloss the first N test sentences from TTS speech")
+    parser.add_argument("--json", type=Path, help="write the result JSON here")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bgtai.eval.results import EvalRecord, current_command, write_result
+    from bgtai.gloss.metrics import gloss_scores
+    from bgtai.train.gloss import load_pairs, speech_files
+
+    sentences, references = load_pairs(args.corpus, "test")
+    dataset = DATASETS[args.corpus]
+    if args.speech:
+        if args.corpus != "aslg":
+            raise CommandError("speech input is English: use --corpus aslg")
+        sentences, references = sentences[: args.speech], references[: args.speech]
+        dataset = f"ASLG-PC12 test, first {len(sentences)} sentences spoken by espeak-ng (en-us)"
+    started = time.perf_counter()
+    if args.model == "rules":
+        if args.speech:
+            raise CommandError("the rule glosser takes text only")
+        from bgtai.gloss.rules import RuleGlosser
+
+        hypotheses = RuleGlosser().gloss_many(sentences)
+        model_name, protocol = "rule glosser (bgtai.gloss.rules, ASLG conventions)", "text input, no training"
+    else:
+        from bgtai.gloss.translator import GlossTranslator
+
+        folder = Path(args.model)
+        if not folder.is_dir():
+            raise CommandError(f"{folder}: no such model folder")
+        translator = GlossTranslator.load(folder, beam=args.beam, length_penalty=args.length_penalty)
+        meta = translator.checkpoint.meta
+        if args.speech:
+            hypotheses = translator.translate_audio(speech_files(args.corpus, "test", sentences))
+            route = translator.audio_route
+        else:
+            hypotheses = translator.translate(sentences, progress=False)
+            route = f"text front-end {translator.text_frontend}"
+        trained_on = "ASLG dev pairs 0-3599 (3600-3999 select)" if args.corpus == "aslg" else "PHOENIX train (dev selects)"
+        model_name = f"Langue2Gloss {folder} (epoch {meta.get('epoch')})"
+        protocol = f"{route}; trained on {trained_on}; beam {args.beam}, length penalty {args.length_penalty}"
+    metrics = gloss_scores(hypotheses, references)
+    seconds = time.perf_counter() - started
+    record = EvalRecord(
+        task="gloss", dataset=dataset, protocol=protocol, model=model_name, metrics=metrics, command=current_command(),
+        details={"sentences": len(references), "seconds": seconds,
+                 "examples": [{"input": s, "reference": r, "output": h} for s, r, h in list(zip(sentences, references, hypotheses))[:5]]},
+    )
+    print(f"{dataset} | {model_name} | {protocol}")
+    print("  ".join(f"{name} {value:.2f}" if name != "wer" else f"wer {value:.3f}" for name, value in metrics.items()))
+    if args.json:
+        write_result(record, args.json)
+        print(f"wrote {args.json}")
+    return 0

@@ -1,0 +1,55 @@
+"""`bgtai train RECIPE ...`: training recipes, one sub-command each (only `gloss` for now).
+
+Adding a recipe is adding one entry to `RECIPES`: a function that adds its arguments to a
+sub-parser, and one that runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Callable
+
+
+def _add_gloss(parser: argparse.ArgumentParser) -> None:
+    from bgtai.train.gloss import CORPORA, GlossTrainSettings
+
+    parser.add_argument("--corpus", choices=CORPORA, required=True)
+    parser.add_argument("--out", type=Path, help="run folder (default runs/gloss-CORPUS); the best model goes to OUT/best")
+    defaults = GlossTrainSettings()
+    for item in fields(GlossTrainSettings):
+        if item.name == "corpus":
+            continue
+        value = getattr(defaults, item.name)
+        parser.add_argument(f"--{item.name.replace('_', '-')}", type=type(value), default=value,
+                            help=f"(default {value!r})")
+
+
+def _run_gloss(args: argparse.Namespace) -> int:
+    from bgtai.train.gloss import GlossTrainSettings, train_gloss
+
+    values = {item.name: getattr(args, item.name) for item in fields(GlossTrainSettings)}
+    settings = GlossTrainSettings(**values)
+    out = args.out or Path("runs") / f"gloss-{args.corpus}"
+    summary = train_gloss(settings, out)
+    print(json.dumps({k: summary[k] for k in ("corpus", "best_valid_bleu4", "epochs", "steps", "total_s", "threads")}))
+    print(f"best model: {out / 'best'}")
+    return 0
+
+
+# name -> (help, add arguments, run)
+RECIPES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "gloss": ("train Langue2Gloss (text/speech -> gloss) on ASLG-PC12 or PHOENIX-2014T", _add_gloss, _run_gloss),
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("train", help="train a model from a recipe")
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    recipes = parser.add_subparsers(dest="recipe", metavar="RECIPE")
+    for name, (help_text, add_arguments, run) in RECIPES.items():
+        sub = recipes.add_parser(name, help=help_text)
+        add_arguments(sub)
+        sub.set_defaults(func=run)

@@ -1,0 +1,263 @@
+"""Training pairs for the joint space, built from the real datasets, each tagged with how it was made.
+
+Sources (`PairOptions.sources`):
+- `sound_library`: each sound effect with its caption (weak label = the caption): the breadth
+  of sound concepts that zero-shot classification needs;
+- `urbansound8k`: clips with a caption made from their class name, at most `per_class` clips
+  a class (its 10 classes would otherwise crowd out the rest), from `urbansound8k_folds`;
+- `tuxpaint`: each stamp with picture, sound and description as one trimodal pair; stamps
+  without a sound give picture-description pairs; spoken descriptions give speech-text pairs;
+- `coco`: COCO-mini images of `coco_splits`, one pair per caption (label = the image, so its
+  other captions are not negatives);
+- `fsdd`, `asterisk`: speech with its transcript;
+- `class_pairs`: class-level audio-picture pairs: UrbanSound8K clips of a class with Tux Paint
+  or COCO pictures whose description names the class, plus both captions;
+- `esc50`: ESC-50 clips with class captions, only when `esc50` is not in `hold_out` (by
+  default it is, so ESC-50 zero-shot stays zero-shot), and never from `esc50_exclude_folds`.
+
+Every choice (which clips a class keeps, which caption template) depends only on the
+inputs and `seed`, so the same options always give the same pairs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+SOURCES: tuple[str, ...] = (
+    "sound_library", "urbansound8k", "tuxpaint", "coco", "fsdd", "asterisk", "class_pairs", "esc50",
+)
+CLASS_TEMPLATES: tuple[str, ...] = ("{}", "the sound of {}", "a recording of {}", "{} can be heard")
+
+# UrbanSound8K class -> words that name it in a picture's description or caption
+PICTURE_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "air_conditioner": ("air conditioner", "fan"),
+    "car_horn": ("car", "taxi"),
+    "children_playing": ("children", "child", "kids", "playground"),
+    "dog_bark": ("dog", "puppy"),
+    "drilling": ("drill",),
+    "engine_idling": ("truck", "bus", "engine", "tractor"),
+    "gun_shot": ("gun", "cannon", "rifle"),
+    "jackhammer": ("jackhammer", "construction"),
+    "siren": ("ambulance", "police", "fire engine", "fire truck"),
+    "street_music": ("guitar", "drum", "trumpet", "saxophone", "violin"),
+}
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One training example: whichever of audio, image and caption(s) it has, and how it was made."""
+
+    how: str  # e.g. "sound-library caption", "tuxpaint object", "class-level audio-picture"
+    source: str
+    group: str  # pairs sharing a group stay on one side of the train/validation split
+    audio: Path | None = None
+    image: Path | None = None
+    caption: str | None = None  # describes the whole pair (an audio-visual caption)
+    audio_caption: str | None = None
+    visual_caption: str | None = None
+    label: str | None = None  # pairs with equal labels are not each other's negatives
+
+
+@dataclass
+class PairOptions:
+    sources: list[str] = field(
+        default_factory=lambda: ["sound_library", "urbansound8k", "tuxpaint", "coco", "fsdd", "asterisk", "class_pairs"]
+    )
+    hold_out: list[str] = field(default_factory=lambda: ["esc50"])
+    per_class: int = 80  # UrbanSound8K and ESC-50 clips kept per class
+    urbansound8k_folds: list[int] = field(default_factory=lambda: [1, 2, 3])
+    coco_splits: list[str] = field(default_factory=lambda: ["train"])
+    fsdd_max: int = 300
+    class_pairs_per_class: int = 40
+    esc50_exclude_folds: list[int] = field(default_factory=lambda: [4])
+    max_per_source: dict[str, int] = field(default_factory=dict)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.sources) - set(SOURCES))
+        if unknown:
+            raise ValueError(f"unknown pair sources {unknown}; known: {', '.join(SOURCES)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "PairOptions":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown pair options {sorted(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**data)
+
+
+def class_phrase(name: str) -> str:
+    """'dog_bark' -> 'dog bark', 'Crackling-fire' -> 'crackling fire'."""
+    return re.sub(r"\s+", " ", re.sub(r"[_\-]+", " ", name)).strip().lower()
+
+
+def _rank(key: str, seed: int) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest(), "little")
+
+
+def _pick(items: Sequence[Any], count: int, seed: int, key: Any = str) -> list[Any]:
+    """`count` items chosen by a seeded hash of `key(item)`: stable whatever the input order."""
+    ranked = sorted(items, key=lambda item: _rank(key(item), seed))
+    return ranked[: max(0, count)]
+
+
+def _template(key: str, seed: int) -> str:
+    return CLASS_TEMPLATES[_rank("template:" + key, seed) % len(CLASS_TEMPLATES)]
+
+
+def build_pairs(options: PairOptions | None = None, root: Path | None = None) -> list[Pair]:
+    """Every pair of the chosen sources; `root` is the data root (default `bgtai.config.data_root()`)."""
+    options = options or PairOptions()
+    builders = {
+        "sound_library": _sound_library, "urbansound8k": _urbansound8k, "tuxpaint": _tuxpaint, "coco": _coco,
+        "fsdd": _fsdd, "asterisk": _asterisk, "class_pairs": _class_pairs, "esc50": _esc50,
+    }
+    pairs: list[Pair] = []
+    for source in options.sources:
+        if source in options.hold_out:
+            continue
+        made = list(builders[source](options, root))
+        cap = options.max_per_source.get(source)
+        if cap is not None:
+            made = _pick(made, cap, options.seed, key=lambda p: f"{p.group}|{p.audio}|{p.image}|{p.caption}")
+        pairs.extend(made)
+    return pairs
+
+
+def summarise(pairs: Iterable[Pair]) -> dict[str, int]:
+    """How many pairs each way of making them gave."""
+    counts: dict[str, int] = {}
+    for pair in pairs:
+        counts[pair.how] = counts.get(pair.how, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+# ---------------------------------------------------------------------------------------------
+# one builder per source
+
+
+def _root(root: Path | None, folder: str) -> Path | None:
+    return None if root is None else Path(root) / folder
+
+
+def _sound_library(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    from bgtai.data import load_sound_library
+
+    for item in load_sound_library(_root(root, "sound_library")):
+        if item.audio is None or not item.texts:
+            continue
+        caption = item.texts[0]
+        yield Pair("sound-library caption", "sound_library", f"sound_library:{item.group or item.id}",
+                   audio=item.audio, caption=caption, audio_caption=caption, label=caption)
+
+
+def _class_clips(items: Iterable[Any], per_class: int, seed: int) -> list[Any]:
+    by_class: dict[str, list[Any]] = {}
+    for item in items:
+        if item.audio is not None and item.label is not None:
+            by_class.setdefault(str(item.label), []).append(item)
+    return [clip for label in sorted(by_class) for clip in _pick(by_class[label], per_class, seed, key=lambda i: i.id)]
+
+
+def _urbansound8k(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    from bgtai.data import load_urbansound8k
+
+    items = [i for i in load_urbansound8k(_root(root, "urbansound8k")) if i.fold in set(options.urbansound8k_folds)]
+    for item in _class_clips(items, options.per_class, options.seed):
+        caption = _template(item.id, options.seed).format(class_phrase(item.label))
+        yield Pair("class caption", "urbansound8k", f"urbansound8k:{item.group}", audio=item.audio,
+                   caption=caption, audio_caption=caption, label=f"class:{item.label}")
+
+
+def _esc50(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    from bgtai.data import load_esc50
+
+    items = [i for i in load_esc50(_root(root, "esc50")) if i.fold not in set(options.esc50_exclude_folds)]
+    for item in _class_clips(items, options.per_class, options.seed):
+        caption = _template(item.id, options.seed).format(class_phrase(item.label))
+        yield Pair("class caption", "esc50", f"esc50:{item.group}", audio=item.audio,
+                   caption=caption, audio_caption=caption, label=f"class:{item.label}")
+
+
+def _tuxpaint(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    from bgtai.data import load_tuxpaint
+
+    for item in load_tuxpaint(_root(root, "tuxpaint")):
+        description = item.texts[0] if item.texts else None
+        group = f"tuxpaint:{item.id}"
+        if item.image is not None and item.audio is not None and description:
+            yield Pair("tuxpaint object", "tuxpaint", group, audio=item.audio, image=item.image, caption=description,
+                       audio_caption=description, visual_caption=description, label=f"tuxpaint:{item.id}")
+        elif item.image is not None and description:
+            yield Pair("tuxpaint picture description", "tuxpaint", group, image=item.image, caption=description,
+                       visual_caption=description, label=f"tuxpaint:{item.id}")
+        elif item.audio is not None and description:
+            yield Pair("tuxpaint sound description", "tuxpaint", group, audio=item.audio, caption=description,
+                       audio_caption=description, label=f"tuxpaint:{item.id}")
+        speech = item.meta.get("speech")
+        if speech and description:
+            yield Pair("tuxpaint spoken description", "tuxpaint", group, audio=Path(speech), caption=description,
+                       label=f"tuxpaint:{item.id}")
+
+
+def _coco(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    from bgtai.data import load_coco
+
+    for split in options.coco_splits:
+        for item in load_coco(_root(root, "coco_mini"), split=split):
+            for caption in item.texts:
+                yield Pair("coco caption", "coco", f"coco:{item.id}", image=item.image, caption=caption,
+                           visual_caption=caption, label=f"coco:{item.id}")
+
+
+def _fsdd(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    from bgtai.data import load_fsdd
+
+    items = [i for i in load_fsdd(_root(root, "fsdd")) if i.audio is not None and i.texts]
+    for item in _pick(items, options.fsdd_max, options.seed, key=lambda i: i.id):
+        yield Pair("fsdd transcript", "fsdd", f"fsdd:{item.group}", audio=item.audio, caption=item.texts[0],
+                   label=f"word:{item.texts[0]}")
+
+
+def _asterisk(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    from bgtai.data import load_asterisk
+
+    for item in load_asterisk(_root(root, "asterisk_prompts")):
+        if item.audio is not None and item.texts:
+            yield Pair("asterisk transcript", "asterisk", f"asterisk:{item.id}", audio=item.audio, caption=item.texts[0],
+                       label=f"transcript:{item.texts[0].lower()}")
+
+
+def _class_pairs(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    """UrbanSound8K clips of a class x pictures whose text names the class (class-level, not item-level)."""
+    from bgtai.data import load_coco, load_tuxpaint, load_urbansound8k
+
+    pictures: list[tuple[str, Path, str]] = []  # (id, image, description)
+    for item in load_tuxpaint(_root(root, "tuxpaint")):
+        if item.image is not None and item.texts:
+            pictures.append((f"tuxpaint:{item.id}", item.image, item.texts[0]))
+    for split in options.coco_splits:
+        for item in load_coco(_root(root, "coco_mini"), split=split):
+            if item.image is not None and item.texts:
+                pictures.append((f"coco:{item.id}", item.image, item.texts[0]))
+    items = [i for i in load_urbansound8k(_root(root, "urbansound8k")) if i.fold in set(options.urbansound8k_folds)]
+    clips = _class_clips(items, options.class_pairs_per_class, options.seed + 1)
+    for label in sorted({str(c.label) for c in clips}):
+        words = PICTURE_KEYWORDS.get(label, (class_phrase(label),))
+        matching = [p for p in pictures if any(re.search(rf"\b{re.escape(w)}s?\b", p[2].lower()) for w in words)]
+        if not matching:
+            continue
+        for number, clip in enumerate(c for c in clips if c.label == label):
+            picture_id, image, description = matching[number % len(matching)]
+            caption = _template(clip.id, options.seed).format(class_phrase(label))
+            yield Pair("class-level audio-picture", "class_pairs", f"urbansound8k:{clip.group}", audio=clip.audio,
+                       image=image, caption=caption, audio_caption=caption, visual_caption=description,
+                       label=f"class:{label}")

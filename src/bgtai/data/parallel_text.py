@@ -1,0 +1,65 @@
+"""Line-aligned parallel text (sentence i of one file is the translation of line i of the other),
+and the sign-language gloss corpora stored that way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+from bgtai.data.tables import dataset_root
+from bgtai.errors import BadInputError
+
+GLOSS_FOLDER = "gloss"
+# corpus -> (file stem, source suffix, gloss suffix, splits)
+GLOSS_CORPORA: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "aslg": ("aslg", "en", "gloss.asl", ("dev", "test")),
+    "phoenix": ("phoenix2014T", "de", "gloss", ("train", "dev", "test")),
+}
+
+
+class TextPair(NamedTuple):
+    source: str
+    target: str
+
+
+def load_parallel_text(src_path: Path | str, tgt_path: Path | str) -> list[TextPair]:
+    """(line of `src_path`, same line of `tgt_path`) pairs, stripped; the files must have equal line counts."""
+    src_path, tgt_path = Path(src_path), Path(tgt_path)
+    sources = _lines(src_path)
+    targets = _lines(tgt_path)
+    if len(sources) != len(targets):
+        raise BadInputError(
+            str(src_path), f"has {len(sources)} lines but its parallel file {tgt_path} has {len(targets)}: not line-aligned"
+        )
+    return [TextPair(s, t) for s, t in zip(sources, targets)]
+
+
+def gloss_files(corpus: str, split: str, root: Path | None = None) -> tuple[Path, Path]:
+    """(sentence file, gloss file) of a corpus split, e.g. `gloss/aslg.dev.en`, `gloss/aslg.dev.gloss.asl`."""
+    if corpus not in GLOSS_CORPORA:
+        raise ValueError(f"unknown gloss corpus {corpus!r}; use one of {', '.join(GLOSS_CORPORA)}")
+    stem, source_suffix, gloss_suffix, splits = GLOSS_CORPORA[corpus]
+    if split not in splits:
+        raise ValueError(f"{corpus} has splits {', '.join(splits)}, not {split!r}")
+    base = dataset_root(root, GLOSS_FOLDER)
+    return base / f"{stem}.{split}.{source_suffix}", base / f"{stem}.{split}.{gloss_suffix}"
+
+
+def load_gloss(corpus: str, split: str, root: Path | None = None) -> list[TextPair]:
+    """(sentence, gloss) pairs: ASLG-PC12 English -> ASL gloss (`aslg`: dev, test) or
+    RWTH-PHOENIX-Weather 2014 T German -> DGS gloss (`phoenix`: train, dev, test)."""
+    return load_parallel_text(*gloss_files(corpus, split, root))
+
+
+def _lines(path: Path) -> list[str]:
+    if not path.is_file():
+        raise BadInputError(str(path), "file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise BadInputError(str(path), f"not UTF-8 text ({error})") from error
+    # splitlines would also break at form feeds and other separators inside a sentence
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r").strip() for line in lines]

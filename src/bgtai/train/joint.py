@@ -1,0 +1,556 @@
+"""Training the joint model on cached frozen features (UniBriVL MoCo or SLAVA pairwise InfoNCE).
+
+    train(load_recipe("slava-av"), out="runs/slava-av")
+
+Frozen front-end features of every training input are computed once through the feature
+cache (`bgtai.encode_sequence`) and kept in memory; training then touches only the
+trainable parts. Batches hold one kind of pair each (same modalities present), so a batch
+of sound-library clips and captions never waits for a missing picture; per SLAVA variant a
+batch also has a caption kind (audio, visual or audio-visual caption) and its loss terms.
+
+Each epoch's batch order comes from `numpy.random.default_rng([seed, stage, epoch])`, and
+every epoch ends with a checkpoint (`OUT/checkpoint.pt`, written atomically) holding the
+weights, the momentum copy and queues, optimiser, schedule, torch RNG state and the log, so
+`resume=True` after a kill repeats the interrupted epoch exactly and ends where an
+uninterrupted run ends. A lower validation loss (symmetric InfoNCE at the objective's
+temperature over the held-out pairs, no queue) replaces `OUT/best`, a model folder that
+`bgtai.load_model` reads. With several stages (Wav2CLIP-style), each stage starts from the
+previous stage's best model and `OUT/best` ends as the last stage's best.
+
+Under `torchrun` (see `bgtai.train.distributed`) every rank plans the same global batches
+and takes its own contiguous slice; the losses gather across ranks, so the loss and the
+update equal those of one process on the global batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from bgtai.losses import PAIR_TERMS, SLAVA_VARIANTS, CrossModalMoCo, PairwiseLoss, info_nce, momentum_update, slava_terms
+from bgtai.losses.infonce import NO_LABEL
+from bgtai.model.joint import JointModel, load_model, pad_sequences
+from bgtai.train import distributed
+from bgtai.train.recipes import Recipe, StageConfig
+
+CHECKPOINT = "checkpoint.pt"
+BEST = "best"
+LOG = "log.csv"
+CAPTION_KINDS = ("av", "audio", "visual")
+LOG_FIELDS = ("stage", "epoch", "step", "train_loss", "val_loss", "lr", "seconds")
+
+
+# ---------------------------------------------------------------------------------------------
+# data: feature sequences and pair rows
+
+
+@dataclass
+class TrainData:
+    """Frozen feature sequences per modality, and pair rows pointing into them (-1 = absent).
+
+    `rows` has one (N,) index array per slot: "audio", "image", and "text:av", "text:audio",
+    "text:visual" (the caption of each kind, each falling back to the general caption).
+    """
+
+    features: dict[str, list[np.ndarray]]
+    rows: dict[str, np.ndarray]
+    labels: np.ndarray  # (N,) class id per pair, NO_LABEL when the pair has none
+    groups: list[str]  # what must not straddle train and validation (a recording, an object)
+    how: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index: np.ndarray) -> "TrainData":
+        return TrainData(
+            self.features,
+            {slot: values[index] for slot, values in self.rows.items()},
+            self.labels[index],
+            [self.groups[i] for i in index],
+            [self.how[i] for i in index] if self.how else [],
+        )
+
+    def text_slot(self, kind: str) -> np.ndarray:
+        return self.rows[f"text:{kind}"]
+
+    def present(self, row: int, kind: str) -> list[str]:
+        found = [m for m in ("audio", "image") if self.rows[m][row] >= 0]
+        if self.text_slot(kind)[row] >= 0:
+            found.append("text")
+        return found
+
+    @classmethod
+    def from_pairs(cls, pairs: Sequence[Any], front_ends: dict[str, str], progress: bool = True) -> "TrainData":
+        """Embed every distinct input of `pairs` (`bgtai.data.pairs.Pair`) with its frozen front-end, cached."""
+        from bgtai.embed import encode_sequence
+
+        inputs: dict[str, dict[Any, int]] = {"audio": {}, "image": {}, "text": {}}
+
+        def slot(modality: str, value: Any) -> int:
+            if value is None:
+                return -1
+            key = str(value)
+            return inputs[modality].setdefault(key, len(inputs[modality]))
+
+        rows: dict[str, list[int]] = {"audio": [], "image": [], **{f"text:{k}": [] for k in CAPTION_KINDS}}
+        label_ids: dict[str, int] = {}
+        labels = []
+        for pair in pairs:
+            rows["audio"].append(slot("audio", pair.audio))
+            rows["image"].append(slot("image", pair.image))
+            general = pair.caption or pair.audio_caption or pair.visual_caption
+            rows["text:av"].append(slot("text", general))
+            rows["text:audio"].append(slot("text", pair.audio_caption or general))
+            rows["text:visual"].append(slot("text", pair.visual_caption or general))
+            labels.append(NO_LABEL if pair.label is None else label_ids.setdefault(str(pair.label), len(label_ids)))
+        features = {}
+        for modality, table in inputs.items():
+            if not table:
+                features[modality] = []
+                continue
+            if modality not in front_ends:
+                raise ValueError(f"the pairs have {modality} inputs but the model has no {modality} front-end")
+            batch = encode_sequence(modality, list(table), encoder=front_ends[modality], progress=progress)
+            features[modality] = batch.features
+        return cls(
+            features,
+            {k: np.asarray(v, dtype=np.int64) for k, v in rows.items()},
+            np.asarray(labels, dtype=np.int64),
+            [p.group for p in pairs],
+            [p.how for p in pairs],
+        )
+
+
+def split_validation(data: TrainData, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, validation rows): whole groups go to validation when their hash falls below `fraction`."""
+    if fraction <= 0:
+        return np.arange(len(data)), np.zeros(0, dtype=np.int64)
+
+    def draw(group: str) -> float:
+        digest = hashlib.blake2b(f"{seed}:{group}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "little") / 2**64
+
+    held = np.array([draw(g) < fraction for g in data.groups], dtype=bool)
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+# ---------------------------------------------------------------------------------------------
+# batches
+
+
+@dataclass(frozen=True)
+class Batch:
+    rows: np.ndarray  # global batch, in the order ranks slice it
+    kind: str  # caption kind
+    terms: tuple[str, ...]
+
+
+def caption_kind_choices(variant: str) -> tuple[str, ...]:
+    policy = SLAVA_VARIANTS[variant].captions
+    return ("audio", "visual") if policy == "audio-or-visual" else (policy,)
+
+
+def plan_epoch(
+    data: TrainData, rows: np.ndarray, variant: str, batch_size: int, world: int, seed: Sequence[int]
+) -> list[Batch]:
+    """The epoch's global batches: rows grouped by the modalities they have, shuffled, cut, interleaved.
+
+    A group smaller than `batch_size` gives one batch of all of it (rounded down to a multiple
+    of `world`); leftovers are dropped (the next epoch's shuffle uses them). Batches with no
+    loss term or fewer than 2 pairs are skipped.
+    """
+    rng = np.random.default_rng(list(seed))
+    kinds = caption_kind_choices(variant)
+    groups: dict[tuple[bool, bool, bool], list[int]] = {}
+    for row in rows:
+        key = (data.rows["audio"][row] >= 0, data.rows["image"][row] >= 0, data.text_slot("av")[row] >= 0)
+        groups.setdefault(key, []).append(int(row))
+    batches: list[Batch] = []
+    for key in sorted(groups):
+        members = rng.permutation(np.asarray(groups[key], dtype=np.int64))
+        # the caption kinds that give this group a loss term (A&V: a picture-caption group never draws audio captions)
+        usable = [k for k in kinds if slava_terms(variant, k, data.present(int(members[0]), k))]
+        size = min(batch_size, len(members) - len(members) % world)
+        if not usable or size < max(2, world):
+            continue
+        for start in range(0, len(members) - size + 1, size):
+            kind = str(rng.choice(usable))
+            terms = tuple(slava_terms(variant, kind, data.present(int(members[0]), kind)))
+            batches.append(Batch(members[start : start + size], kind, terms))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def batch_inputs(
+    data: TrainData, rows: np.ndarray, kind: str, modalities: Sequence[str]
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    slots = {"audio": data.rows["audio"], "image": data.rows["image"], "text": data.text_slot(kind)}
+    return {m: pad_sequences([data.features[m][int(i)] for i in slots[m][rows]]) for m in modalities}
+
+
+def modalities_of(terms: Sequence[str]) -> list[str]:
+    return sorted({m for t in terms for m in PAIR_TERMS[t]})
+
+
+# ---------------------------------------------------------------------------------------------
+# the trainer
+
+
+@dataclass
+class TrainSummary:
+    out: Path
+    best: Path
+    best_val: float
+    history: list[dict[str, Any]]
+    steps: int
+
+
+class JointTrainer:
+    """One training run of `recipe` into `out`; `run()` trains (or resumes) to the end."""
+
+    def __init__(
+        self,
+        recipe: Recipe,
+        out: str | Path,
+        data: TrainData,
+        progress: bool = True,
+        on_step: Callable[[int], None] | None = None,
+    ) -> None:
+        self.recipe = recipe
+        self.out = Path(out)
+        self.data = data
+        self.progress = progress and distributed.is_main()
+        self.on_step = on_step
+        self.rank, self.world = distributed.rank_and_world()
+        if recipe.optim.batch_size % self.world:
+            raise ValueError(f"batch_size {recipe.optim.batch_size} is not divisible by {self.world} processes")
+        torch.manual_seed(recipe.seed)
+        self.model = JointModel(recipe.joint_config())
+        objective = recipe.objective
+        if objective.kind == "moco":
+            self.loss: nn.Module = CrossModalMoCo(
+                self.model.modalities, self.model.dim, objective.queue_size, objective.temperature,
+                objective.in_batch_negatives,
+            )
+            self.momentum: JointModel | None = copy.deepcopy(self.model).requires_grad_(False).eval()
+        else:
+            self.loss = PairwiseLoss(("AV", "AT", "VT"), objective.temperature, objective.learn_scale)
+            self.momentum = None
+        self.train_rows, self.val_rows = split_validation(data, recipe.optim.val_fraction, recipe.seed)
+        self.history: list[dict[str, Any]] = []
+        self.stage_index, self.epoch, self.step = 0, 0, 0
+        self.best_val = math.inf
+        self._build_stage()
+
+    # -- stage set-up ---------------------------------------------------------------------
+
+    @property
+    def stage(self) -> StageConfig:
+        return self.recipe.stages[self.stage_index]
+
+    def stage_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The rows on which the stage's variant has a loss term for some caption kind."""
+        keep = [
+            r for r in rows
+            if any(slava_terms(self.stage.variant, k, self.data.present(int(r), k)) for k in caption_kind_choices(self.stage.variant))
+        ]
+        return np.asarray(keep, dtype=np.int64)
+
+    def _build_stage(self) -> None:
+        stage = self.stage
+        self.model.requires_grad_(False)
+        for modality in stage.train:
+            if modality in self.model.modalities:
+                for part in self.model.parts_for(modality):
+                    part.requires_grad_(True)
+        for modality in stage.freeze:
+            for part in self.model.parts_for(modality):
+                part.requires_grad_(False)
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        trainable += [p for p in self.loss.parameters() if p.requires_grad]
+        if not trainable:
+            raise ValueError(f"stage {stage.name!r} trains nothing")
+        optim = self.recipe.optim
+        self.optimizer = torch.optim.AdamW(trainable, lr=optim.lr, weight_decay=optim.weight_decay)
+        self.rows = self.stage_rows(self.train_rows)
+        steps_per_epoch = math.ceil(len(self._plan(0)) / optim.accumulate)
+        self.total_steps = max(1, steps_per_epoch * stage.epochs)
+        warmup = int(round(optim.warmup_fraction * self.total_steps))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: warmup_cosine(step, warmup, self.total_steps, optim.min_lr_ratio)
+        )
+        self.wrapped: nn.Module = self.model
+        if self.world > 1:
+            self.wrapped = nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
+
+    def _plan(self, epoch: int) -> list[Batch]:
+        return plan_epoch(
+            self.data, self.rows, self.stage.variant, self.recipe.optim.batch_size, self.world,
+            (self.recipe.seed, self.stage_index, epoch),
+        )
+
+    # -- one batch --------------------------------------------------------------------------
+
+    def _local(self, batch: Batch) -> np.ndarray:
+        size = len(batch.rows) // self.world
+        return batch.rows[self.rank * size : (self.rank + 1) * size]
+
+    def batch_loss(self, batch: Batch) -> torch.Tensor:
+        rows = self._local(batch)
+        modalities = modalities_of(batch.terms)
+        inputs = batch_inputs(self.data, rows, batch.kind, modalities)
+        labels = torch.as_tensor(self.data.labels[rows])
+        embeddings = self.wrapped(inputs)
+        if self.momentum is None:
+            total, _ = self.loss(embeddings, batch.terms, labels)
+            return total
+        with torch.no_grad():
+            keys = self.momentum(inputs)
+        pairs = [PAIR_TERMS[t] for t in batch.terms]
+        total = self.loss(embeddings, keys, pairs, labels)
+        self._pending_keys = (keys, labels)
+        return total
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def run(self) -> TrainSummary:
+        recipe = self.recipe
+        writer = self._tensorboard()
+        while self.stage_index < len(recipe.stages):
+            stage = self.stage
+            while self.epoch < stage.epochs:
+                started = time.perf_counter()
+                train_loss = self._train_epoch(writer)
+                val_loss = self.validate()
+                record = {
+                    "stage": stage.name, "epoch": self.epoch + 1, "step": self.step, "train_loss": train_loss,
+                    "val_loss": val_loss, "lr": self.scheduler.get_last_lr()[0],
+                    "seconds": round(time.perf_counter() - started, 3),
+                }
+                self.history.append(record)
+                self.epoch += 1
+                improved = val_loss < self.best_val
+                if improved:
+                    self.best_val = val_loss
+                if distributed.is_main():
+                    if improved or not (self.out / BEST).exists():
+                        save_model_atomically(self.model, self.out / BEST)
+                    self.save_checkpoint()
+                    self._write_log()
+                    if writer is not None:
+                        writer.add_scalar("val/loss", val_loss, self.step)
+                distributed.barrier()
+            if self.stage_index + 1 < len(recipe.stages):
+                # the next stage starts from this stage's best model
+                best = load_model(self.out / BEST)
+                self.model.load_state_dict(best.state_dict())
+                if self.momentum is not None:
+                    self.momentum.load_state_dict(best.state_dict())
+            self.stage_index += 1
+            self.epoch = 0
+            if self.stage_index < len(recipe.stages):
+                self.best_val = math.inf
+                self._build_stage()
+                if distributed.is_main():
+                    self.save_checkpoint()
+        if writer is not None:
+            writer.close()
+        return TrainSummary(self.out, self.out / BEST, self.best_val, self.history, self.step)
+
+    def _train_epoch(self, writer: Any) -> float:
+        optim = self.recipe.optim
+        plan = self._plan(self.epoch)
+        self.wrapped.train()
+        losses = []
+        bar = tqdm(plan, desc=f"{self.stage.name} epoch {self.epoch + 1}/{self.stage.epochs}", disable=not self.progress)
+        self.optimizer.zero_grad(set_to_none=True)
+        for number, batch in enumerate(bar):
+            last_micro = (number + 1) % optim.accumulate == 0 or number + 1 == len(plan)
+            sync = self.wrapped.no_sync() if (self.world > 1 and not last_micro) else _nothing()
+            with sync:
+                loss = self.batch_loss(batch)
+                (loss / optim.accumulate).backward()
+            if self.momentum is not None:
+                keys, labels = self._pending_keys
+                if not last_micro:
+                    self.loss.enqueue(keys, labels)  # type: ignore[operator]
+            if last_micro:
+                if optim.grad_clip > 0:
+                    torch.nn.utils.clip_grad_norm_(
+                        [p for g in self.optimizer.param_groups for p in g["params"]], optim.grad_clip
+                    )
+                self.optimizer.step()
+                self.scheduler.step()
+                self.optimizer.zero_grad(set_to_none=True)
+                if self.momentum is not None:
+                    momentum_update(self.model, self.momentum, self.recipe.objective.momentum)
+                    self.loss.enqueue(keys, labels)  # type: ignore[operator]
+                self.step += 1
+                if self.on_step is not None:
+                    self.on_step(self.step)
+            value = distributed.mean_over_ranks(float(loss.detach()))
+            losses.append(value)
+            bar.set_postfix(loss=f"{value:.3f}")
+            if writer is not None:
+                writer.add_scalar("train/loss", value, self.step)
+        return float(np.mean(losses)) if losses else math.nan
+
+    @torch.no_grad()
+    def validate(self) -> float:
+        """Mean symmetric InfoNCE (objective temperature, labels masked) over the held-out pairs, by group and term."""
+        rows = self.stage_rows(self.val_rows)
+        if len(rows) < 2:
+            return math.nan
+        scale = 1.0 / self.recipe.objective.temperature
+        values = []
+        for batch in plan_epoch(self.data, rows, self.stage.variant, 10**9, 1, (0,)):
+            for kind in caption_kind_choices(self.stage.variant):
+                terms = slava_terms(self.stage.variant, kind, self.data.present(int(batch.rows[0]), kind))
+                if not terms:
+                    continue
+                embedded = {
+                    m: torch.as_tensor(self.model.embed_sequences(m, [self.data.features[m][int(i)] for i in index]))
+                    for m, index in self._slots(batch.rows, kind, modalities_of(terms)).items()
+                }
+                labels = torch.as_tensor(self.data.labels[batch.rows])
+                for term in terms:
+                    x, y = PAIR_TERMS[term]
+                    values.append(float(info_nce(embedded[x], embedded[y], scale, labels)))
+        return float(np.mean(values)) if values else math.nan
+
+    def _slots(self, rows: np.ndarray, kind: str, modalities: Sequence[str]) -> dict[str, np.ndarray]:
+        slots = {"audio": self.data.rows["audio"], "image": self.data.rows["image"], "text": self.data.text_slot(kind)}
+        return {m: slots[m][rows] for m in modalities}
+
+    # -- checkpoints and logs ------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "recipe": self.recipe.to_dict(),
+            "stage_index": self.stage_index,
+            "epoch": self.epoch,
+            "step": self.step,
+            "best_val": self.best_val,
+            "history": self.history,
+            "model": self.model.state_dict(),
+            "momentum": None if self.momentum is None else self.momentum.state_dict(),
+            "loss": self.loss.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def save_checkpoint(self) -> Path:
+        path = self.out / CHECKPOINT
+        self.out.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.out, prefix=f".{CHECKPOINT}.", suffix=".tmp")
+        os.close(handle)
+        try:
+            torch.save(self.state(), temporary)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return path
+
+    def load_checkpoint(self) -> None:
+        state = torch.load(self.out / CHECKPOINT, map_location="cpu", weights_only=False)
+        if state["recipe"] != self.recipe.to_dict():
+            raise ValueError(f"{self.out / CHECKPOINT} was written by a different recipe; use another --out")
+        self.stage_index, self.epoch, self.step = state["stage_index"], state["epoch"], state["step"]
+        self.best_val, self.history = state["best_val"], state["history"]
+        self.model.load_state_dict(state["model"])
+        if self.momentum is not None:
+            self.momentum.load_state_dict(state["momentum"])
+        self.loss.load_state_dict(state["loss"])
+        if self.stage_index < len(self.recipe.stages):
+            self._build_stage()
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+
+    def _write_log(self) -> None:
+        # rewritten whole from the history, so a resumed run's log has no rows from the lost epoch
+        with open(self.out / LOG, "w", newline="", encoding="utf-8") as file:
+            writer = csv.DictWriter(file, fieldnames=LOG_FIELDS)
+            writer.writeheader()
+            writer.writerows(self.history)
+
+    def _tensorboard(self) -> Any:
+        if not distributed.is_main():
+            return None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            return None  # tensorboard is optional; the CSV log is always written
+        return SummaryWriter(str(self.out / "tensorboard"), purge_step=self.step or None)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def warmup_cosine(step: int, warmup: int, total: int, min_ratio: float = 0.0) -> float:
+    """Learning-rate factor: linear warm-up over `warmup` steps, then cosine decay to `min_ratio` at `total`."""
+    if warmup > 0 and step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def save_model_atomically(model: JointModel, folder: Path) -> Path:
+    """Write the model into a temporary sibling folder, then swap it in for `folder`."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    model.save(temporary)
+    old = folder.parent / f".{folder.name}.old"
+    if old.exists():
+        shutil.rmtree(old)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(temporary, folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def train(
+    recipe: Recipe,
+    out: str | Path,
+    data: TrainData | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    on_step: Callable[[int], None] | None = None,
+) -> TrainSummary:
+    """Train `recipe` into `out` (building its data from the real datasets unless `data` is given)."""
+    created = distributed.setup()
+    try:
+        if data is None:
+            from bgtai.data.pairs import PairOptions, build_pairs
+
+            pairs = build_pairs(PairOptions.from_dict(recipe.data))
+            data = TrainData.from_pairs(pairs, recipe.joint_config().front_ends, progress=progress and distributed.is_main())
+        trainer = JointTrainer(recipe, out, data, progress=progress, on_step=on_step)
+        if resume and (Path(out) / CHECKPOINT).exists():
+            trainer.load_checkpoint()
+        elif (Path(out) / CHECKPOINT).exists() and not resume:
+            raise FileExistsError(f"{Path(out) / CHECKPOINT} exists: pass resume=True (--resume) or choose another --out")
+        return trainer.run()
+    finally:
+        distributed.teardown(created)

@@ -110,12 +110,44 @@ def aisfx() -> Encoder:
 def test_aisfx_agrees_with_its_reference_path(aisfx: Encoder) -> None:
     from bgtai.encoders.aisfx import reference_embed
 
-    files = _esc50_fold4(3)
+    files = _esc50_fold4(6)
     seqs = aisfx.encode_prepared([aisfx.prepare(f) for f in files])
-    for path, seq in zip(files, seqs):
+    again = aisfx.encode_prepared([aisfx.prepare(f) for f in files])
+    for path, seq, repeat in zip(files, seqs, again):
         assert seq.shape == (3, 512)  # 5 s: blocks at 0, 1.16, 2.32 s
         assert _cos(aisfx.pool(seq), reference_embed(path)) >= 0.999
+        np.testing.assert_array_equal(seq, repeat)  # deterministic
     assert _cos(aisfx.pool(seqs[0]), aisfx.pool(seqs[1])) < 0.999  # different sounds differ
+
+
+def test_aisfx_backends_and_cache_key(aisfx: Encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bgtai.encoders.aisfx import (
+        AisfxEncoder,
+        checkpoint_hash,
+        onnx_path,
+        onnxruntime_available,
+    )
+
+    settings = aisfx.settings()
+    assert settings["share_blocks"] is False and settings["trunk_backend"] in ("onnxruntime", "torch")
+    files = _esc50_fold4(2)
+    eager = AisfxEncoder(device="cpu", backend="torch")
+    expected = eager.encode_prepared([eager.prepare(f) for f in files])
+    if not onnxruntime_available():
+        pytest.skip("onnxruntime not installed: torch fallback only")
+    monkeypatch.setenv("BGTAI_CACHE", str(tmp_path))
+    exported = onnx_path()  # exported once, atomically, keyed by the checkpoint's hash
+    assert exported.is_file() and checkpoint_hash() in exported.name
+    assert [p.name for p in exported.parent.iterdir()] == [exported.name]  # no temp file left
+    assert onnx_path() == exported and exported.stat().st_mtime == onnx_path().stat().st_mtime
+    for threads in (1, 2):
+        fast = AisfxEncoder(device="cpu", backend="onnxruntime", threads=threads)
+        for got, want in zip(fast.encode_prepared([fast.prepare(f) for f in files]), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    shared = AisfxEncoder(device="cpu", share_blocks=True)
+    assert shared.settings() != settings  # opt-in approximation: never reuses exact-path features
+    for got, want in zip(shared.encode_prepared([shared.prepare(f) for f in files]), expected):
+        assert got.shape == want.shape and _cos(shared.pool(got), eager.pool(want)) > 0.95
 
 
 def test_aisfx_block_rule_is_aisfx_blocking() -> None:

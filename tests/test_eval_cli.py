@@ -40,7 +40,9 @@ def _tiny_features(path: Path) -> Path:
 
 
 @pytest.mark.parametrize("dataset", ["esc50", "urbansound8k"])
-def test_probe_on_made_up_features_writes_json_and_plot(tmp_path: Path, dataset: str, capsys: pytest.CaptureFixture) -> None:
+def test_probe_on_made_up_features_writes_json_and_plot(
+    tmp_path: Path, dataset: str, capsys: pytest.CaptureFixture
+) -> None:
     features = _tiny_features(tmp_path / "f.npz")
     out = tmp_path / "results" / "probe.json"
     assert _main(["eval", "probe", "--dataset", dataset, "--features", str(features), "--json", str(out)]) == 0
@@ -87,9 +89,7 @@ def test_a_folder_that_is_no_joint_model_is_a_clear_error(tmp_path: Path, capsys
 def test_eval_tasks_from_other_modules_are_discovered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plugin = tmp_path / "eval_fake.py"
     plugin.write_text(
-        "def register(subparsers):\n"
-        "    p = subparsers.add_parser('fake')\n"
-        "    p.set_defaults(func=lambda args: 7)\n"
+        "def register(subparsers):\n    p = subparsers.add_parser('fake')\n    p.set_defaults(func=lambda args: 7)\n"
     )
     monkeypatch.setattr(bgtai.cli, "__path__", [*bgtai.cli.__path__, str(tmp_path)])
     monkeypatch.delitem(sys.modules, "bgtai.cli.eval_fake", raising=False)

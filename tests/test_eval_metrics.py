@@ -86,7 +86,9 @@ def test_chunked_equals_reference_for_every_chunk_size(seed: int) -> None:
     if seed % 2:
         relevance = Relevance.from_labels(rng.integers(0, 4, n_q), rng.integers(0, 4, n_g))
     else:
-        relevance = Relevance(sets=[set(rng.choice(n_g, size=rng.integers(0, 5), replace=False).tolist()) for _ in range(n_q)])
+        relevance = Relevance(
+            sets=[set(rng.choice(n_g, size=rng.integers(0, 5), replace=False).tolist()) for _ in range(n_q)]
+        )
     similarity = queries @ gallery.T
     expected = retrieval_metrics_reference(similarity, relevance.mask(0, n_q, n_g), ks=(1, 3, 5, 10))
     for chunk in range(1, n_q + 1):

@@ -13,8 +13,16 @@ from bgtai.eval.results import EvalRecord, read_result, read_results, write_resu
 
 
 def _probe(model: str, dataset: str, acc: float, command: str) -> EvalRecord:
-    return EvalRecord("probe", dataset, f"{dataset}-protocol", model, {"accuracy": acc, "std": 0.01}, command,
-                      details={"configuration": "linear"}, plots=["cm.png"])
+    return EvalRecord(
+        "probe",
+        dataset,
+        f"{dataset}-protocol",
+        model,
+        {"accuracy": acc, "std": 0.01},
+        command,
+        details={"configuration": "linear"},
+        plots=["cm.png"],
+    )
 
 
 def test_result_round_trip_and_nan(tmp_path: Path) -> None:
@@ -42,8 +50,12 @@ def test_report_layout_links_and_placeholders(tmp_path: Path, monkeypatch: pytes
     (data / "esc50").mkdir(parents=True)  # ESC-50 is here, UrbanSound8K is not
     monkeypatch.setenv("BGTAI_DATA", str(data))
     results = tmp_path / "results"
-    write_result(_probe("aisfx", "esc50", 0.61234, "bgtai eval probe --dataset esc50 --encoder aisfx"), results / "a.json")
-    write_result(_probe("whisper", "esc50", 0.55, "bgtai eval probe --dataset esc50 --encoder whisper"), results / "b.json")
+    write_result(
+        _probe("aisfx", "esc50", 0.61234, "bgtai eval probe --dataset esc50 --encoder aisfx"), results / "a.json"
+    )
+    write_result(
+        _probe("whisper", "esc50", 0.55, "bgtai eval probe --dataset esc50 --encoder whisper"), results / "b.json"
+    )
     (results / "cm.png").write_bytes(b"png")
     text = render_report(results, tmp_path / "RESULTS.md")
     table = [line for line in text.splitlines() if line.startswith("| aisfx")][0]

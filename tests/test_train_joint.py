@@ -106,7 +106,7 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, objective:
 
 
 def _first_step(objective: str, out: str) -> dict:
-    """The loss and gradients of the first global batch, and the history of a 2-epoch run."""
+    """The loss and gradients of the first global batch, and the history of a 1-epoch run."""
     from bgtai.train.joint import JointTrainer
 
     trainer = JointTrainer(tiny_recipe(objective, epochs=2, dropout=0.0), out + "-step", make_data(), progress=False)
@@ -118,7 +118,7 @@ def _first_step(objective: str, out: str) -> dict:
         torch.distributed.all_reduce(value)
         value /= torch.distributed.get_world_size()
     # no dropout: two ranks would draw other masks for their rows than one process does
-    summary = train(tiny_recipe(objective, epochs=2, dropout=0.0), out, data=make_data(), progress=False)
+    summary = train(tiny_recipe(objective, epochs=1, dropout=0.0), out, data=make_data(), progress=False)
     return {"loss": float(value), "grads": grads, "history": summary.history}
 
 
@@ -141,7 +141,8 @@ def _free_port() -> int:
 
 
 def test_two_process_ddp_equals_one_process(tmp_path) -> None:
-    mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path / "two")), nprocs=2, join=True)
+    # fork, not spawn: the children need not import torch again (one thread each, set by conftest)
+    mp.start_processes(_ddp_worker, args=(2, _free_port(), str(tmp_path / "two")), nprocs=2, join=True, start_method="fork")
     two = torch.load(tmp_path / "two" / "results.pt")
     for objective in ("moco", "slava"):
         one = _first_step(objective, str(tmp_path / "one" / objective))
@@ -221,3 +222,55 @@ def test_warmup_then_cosine() -> None:
     assert warmup_cosine(3, 4, 20) == pytest.approx(1.0)
     assert warmup_cosine(12, 4, 20) == pytest.approx(0.5)
     assert warmup_cosine(20, 4, 20, min_ratio=0.1) == pytest.approx(0.1)
+
+
+def _train_parser():
+    import argparse
+
+    from bgtai.cli import train as train_cli
+    from bgtai.cli.train_joint import register_train
+
+    top = argparse.ArgumentParser(prog="bgtai")
+    subparsers = top.add_subparsers(dest="command")
+    train_cli.register(subparsers)
+    register_train(subparsers.choices["train"])
+    return top
+
+
+def test_cli_hooks_into_bgtai_train_next_to_gloss() -> None:
+    from bgtai.cli.train_joint import run
+
+    parser = _train_parser()
+    args = parser.parse_args(["train", "--recipe", "slava-av", "--set", "optim.lr=1e-4", "--set", "stages.0.epochs=1"])
+    assert args.recipe == "slava-av" and args.overrides == ["optim.lr=1e-4", "stages.0.epochs=1"]
+    assert args.func is not run and callable(args.func)  # the dispatcher, which runs the recipe
+    gloss = parser.parse_args(["train", "gloss", "--corpus", "aslg"])
+    assert gloss.func.__name__ == "_run_gloss"
+
+
+@pytest.mark.integration
+@pytest.mark.needs_data
+def test_cli_trains_a_recipe_on_real_pairs_and_resumes(tmp_path, capsys) -> None:
+    """Tiny encoders on real FSDD and COCO pairs, through the command line, then --resume of a finished run."""
+    import json
+
+    recipe = tiny_recipe("slava", epochs=2).to_dict()
+    recipe["data"] = {"sources": ["fsdd", "coco"], "fsdd_max": 24}
+    recipe["model"]["image"]["max_patches"] = 64
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(recipe))
+    parser = _train_parser()
+    out = tmp_path / "run"
+    args = parser.parse_args(["train", "--recipe", str(path), "--out", str(out), "--no-progress"])
+    assert args.func(args) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert report["epochs"] == 2 and report["steps"] > 0
+    model = load_model(out / "best")
+    vectors = model.encode("text", ["seven", "a cat on a sofa"])
+    assert vectors.shape == (2, 8) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    from bgtai.cli import CommandError
+
+    with pytest.raises(CommandError, match="resume"):
+        args.func(args)
+    again = parser.parse_args(["train", "--recipe", str(path), "--out", str(out), "--no-progress", "--resume"])
+    assert again.func(again) == 0

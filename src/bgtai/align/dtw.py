@@ -124,25 +124,36 @@ def _dp(x: np.ndarray, y: np.ndarray, cmat: np.ndarray, use_matrix: bool, metric
     steps = np.zeros((n, m), dtype=np.uint8)
     for i in range(n):
         lo, hi = _band(i, n, m, window)
-        for j in range(m):
-            curr[j] = inf
-        for j in range(lo, hi + 1):
-            c = cmat[i, j] if use_matrix else _local(x, y, i, j, metric)
-            if i == 0 and j == 0:
-                curr[j] = c
-                continue
-            best = inf
-            step = 0
-            if i > 0 and j > 0:
+        if window >= 0:  # cells outside the band must read as unreachable
+            for j in range(max(0, lo - 1), min(m, hi + 2)):
+                curr[j] = inf
+        j = lo
+        if j == 0:  # first column: only from above
+            c = cmat[i, 0] if use_matrix else _local(x, y, i, 0, metric)
+            curr[0] = c if i == 0 else c + prev[0]
+            steps[i, 0] = 1
+            j = 1
+        if i == 0:  # first row: only from the left
+            for j in range(j, hi + 1):
+                c = cmat[0, j] if use_matrix else _local(x, y, 0, j, metric)
+                curr[j] = c + curr[j - 1]
+                steps[0, j] = 2
+        else:
+            left = curr[j - 1] if j > 0 else inf
+            for j in range(j, hi + 1):
+                c = cmat[i, j] if use_matrix else _local(x, y, i, j, metric)
                 best = prev[j - 1]
-            if i > 0 and prev[j] < best:
-                best = prev[j]
-                step = 1
-            if j > 0 and curr[j - 1] < best:
-                best = curr[j - 1]
-                step = 2
-            curr[j] = c + best
-            steps[i, j] = step
+                step = 0
+                up = prev[j]
+                if up < best:
+                    best = up
+                    step = 1
+                if left < best:
+                    best = left
+                    step = 2
+                left = c + best
+                curr[j] = left
+                steps[i, j] = step
         prev, curr = curr, prev
     k = _backtrace(steps, n, m, out)
     return prev[m - 1], k

@@ -152,7 +152,7 @@ def train_dsnet(train: AlignmentSet, config: TrainConfig, log: Callable[[str], N
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(rows)
+            total += loss.item() * len(rows)
         if log is not None:
             log(f"epoch {epoch + 1}/{config.epochs}: loss {total / len(train):.4f} ({time.perf_counter() - start:.1f} s)")
     model.eval()

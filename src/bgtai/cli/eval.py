@@ -30,10 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     probe = tasks.add_parser("probe", help="linear or MLP probe on frozen features")
     probe.add_argument("--dataset", choices=CLASSIFICATION_SETS, required=True)
-    probe.add_argument("--encoder", default="aisfx", help="encoder name, or several joined by '+' (features concatenated)")
+    probe.add_argument(
+        "--encoder", default="aisfx", help="encoder name, or several joined by '+' (features concatenated)"
+    )
     probe.add_argument("--classifier", choices=("linear", "mlp"), default="linear")
     probe.add_argument("--pooling", choices=POOLINGS, default="mean", help="pooling over each encoder's sequence")
-    probe.add_argument("--features", type=Path, help="probe these features instead: .npz with features, labels, groups, folds")
+    probe.add_argument(
+        "--features", type=Path, help="probe these features instead: .npz with features, labels, groups, folds"
+    )
     probe.add_argument("--seed", type=int, default=0)
     probe.add_argument("--json", type=Path, help="write the result here (and the confusion matrix beside it)")
     probe.set_defaults(func=run_probe)
@@ -49,7 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     retrieval = tasks.add_parser("retrieval", help="retrieval in both directions on built-in pair sets")
     retrieval.add_argument("--pairs", nargs="+", choices=list(BUILTIN_PAIRS), required=True)
-    retrieval.add_argument("--model", required=True, help="path of a joint model, or an encoder name (same-modality pairs)")
+    retrieval.add_argument(
+        "--model", required=True, help="path of a joint model, or an encoder name (same-modality pairs)"
+    )
     retrieval.add_argument("--chunk-size", type=int, default=256)
     retrieval.add_argument(
         "--json", type=Path, help="result file; with several results, one file per pair set and direction beside it"
@@ -115,7 +121,9 @@ def run_probe(args: argparse.Namespace) -> int:
     )
     if args.json is not None:
         plot = plot_confusion(
-            result, args.json.with_suffix(".png"), f"{model} ({configuration})\n{DATASET_NAMES[args.dataset]}: {result.mean:.4f}"
+            result,
+            args.json.with_suffix(".png"),
+            f"{model} ({configuration})\n{DATASET_NAMES[args.dataset]}: {result.mean:.4f}",
         )
         details = {
             "configuration": configuration,
@@ -125,8 +133,16 @@ def run_probe(args: argparse.Namespace) -> int:
             "items": len(data.labels),
             "feature_dim": int(features.shape[1]),
         }
-        record = EvalRecord("probe", args.dataset, data.protocol, model,
-                            {"accuracy": result.mean, "std": result.std}, current_command(), details, [plot.name])
+        record = EvalRecord(
+            "probe",
+            args.dataset,
+            data.protocol,
+            model,
+            {"accuracy": result.mean, "std": result.std},
+            current_command(),
+            details,
+            [plot.name],
+        )
         print(f"wrote {write_result(record, args.json)}")
     return 0
 
@@ -145,11 +161,21 @@ def run_zeroshot(args: argparse.Namespace) -> int:
     except (ModelUnavailableError, FileNotFoundError) as error:
         raise CommandError(str(error)) from error
     summary = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
-    print(f"{DATASET_NAMES[args.dataset]} zero-shot, {args.model}: {summary} ({len(data.labels)} clips, {len(result.classes)} classes)")
+    print(
+        f"{DATASET_NAMES[args.dataset]} zero-shot, {args.model}: {summary} "
+        f"({len(data.labels)} clips, {len(result.classes)} classes)"
+    )
     if args.json is not None:
         details = {"templates": list(TEMPLATES), "synonyms": bool(synonyms), "per_class": result.per_class}
-        record = EvalRecord("zeroshot", args.dataset, f"{args.dataset}-all-items-zeroshot", args.model,
-                            result.metrics, current_command(), details)
+        record = EvalRecord(
+            "zeroshot",
+            args.dataset,
+            f"{args.dataset}-all-items-zeroshot",
+            args.model,
+            result.metrics,
+            current_command(),
+            details,
+        )
         print(f"wrote {write_result(record, args.json)}")
     return 0
 
@@ -168,8 +194,17 @@ def run_retrieval(args: argparse.Namespace) -> int:
                 print(f"{name} {direction} ({pairs.level}-level, {result.scored} queries): {summary}")
                 protocol = f"{pairs.level}-level pairs, every item a query, cosine; {pairs.description}"
                 details = {"queries": result.scored, "skipped": result.skipped, "level": pairs.level}
-                records.append(EvalRecord("retrieval", f"{name} {direction}", protocol, args.model,
-                                          result.metrics, current_command(), details))
+                records.append(
+                    EvalRecord(
+                        "retrieval",
+                        f"{name} {direction}",
+                        protocol,
+                        args.model,
+                        result.metrics,
+                        current_command(),
+                        details,
+                    )
+                )
     except (ModelUnavailableError, FileNotFoundError) as error:
         raise CommandError(str(error)) from error
     if args.json is not None:

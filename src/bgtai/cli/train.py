@@ -34,7 +34,7 @@ def _run_gloss(args: argparse.Namespace) -> int:
     settings = GlossTrainSettings(**values)
     out = args.out or Path("runs") / f"gloss-{args.corpus}"
     summary = train_gloss(settings, out)
-    print(json.dumps({k: summary[k] for k in ("corpus", "best_valid_bleu4", "epochs", "steps", "total_s", "threads")}))
+    print(json.dumps({k: summary[k] for k in ("corpus", "best_valid_bleu4", "epochs", "steps", "total_s", "cpu_s", "threads")}))
     print(f"best model: {out / 'best'}")
     return 0
 

@@ -34,7 +34,8 @@ def load_transcript_tsv(
         meta = {key: value for key, value in row.values.items() if key not in (audio_col, text_col)}
         meta["file"] = listed.as_posix()
         transcript = row.values[text_col].strip()
-        items.append(Item(id=listed.with_suffix("").as_posix(), audio=audio, texts=(transcript,) if transcript else (), meta=meta))
+        texts = (transcript,) if transcript else ()
+        items.append(Item(id=listed.with_suffix("").as_posix(), audio=audio, texts=texts, meta=meta))
     missing.warn()
     return Dataset(name or tsv_path.stem, base, items, missing=missing.reports)
 

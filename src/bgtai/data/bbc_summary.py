@@ -171,7 +171,10 @@ def _longest_piece(body: str, text: str, j: int, piece_starts: set[int], ends: s
             while common < limit and body[position + common] == text[j + common]:
                 common += 1
             # end at an article boundary, or wherever the summary itself ends
-            usable = common if j + common == len(text) else max((e - position for e in ends if position < e <= position + common), default=0)
+            if j + common == len(text):
+                usable = common
+            else:
+                usable = max((e - position for e in ends if position < e <= position + common), default=0)
             if usable > 0 and (best is None or usable > best[1]):
                 best = (position, usable)
         position = body.find(probe, position + 1)

@@ -60,7 +60,11 @@ def _load_split(base: Path, split: str, on_missing: OnMissing) -> tuple[list[Ite
                 image=found,
                 texts=tuple(text for _, text in sorted(captions.get(image["id"], []))),
                 split=split,
-                meta={"file_name": image["file_name"], "width": str(image.get("width", "")), "height": str(image.get("height", ""))},
+                meta={
+                    "file_name": image["file_name"],
+                    "width": str(image.get("width", "")),
+                    "height": str(image.get("height", "")),
+                },
             )
         )
     missing.warn()

@@ -15,7 +15,8 @@ from bgtai.data.item import Dataset, Item
 from bgtai.data.tables import MissingFiles, OnMissing, read_table
 from bgtai.errors import BadInputError
 
-_DEFAULTS = {"id": "id", "audio": "audio", "image": "image", "text": "text", "label": "label", "group": "group", "fold": "fold", "split": "split"}
+# the column each role is read from when the caller names none (used only when present)
+_DEFAULTS = {role: role for role in ("id", "audio", "image", "text", "label", "group", "fold", "split")}
 
 
 def load_manifest(

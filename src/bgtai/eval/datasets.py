@@ -38,11 +38,11 @@ def protocol_for(name: str) -> str:
 
 def load_classification_set(name: str) -> ClassificationSet:
     if name == "esc50":
-        from bgtai.data.esc50 import load_esc50
+        from bgtai.data import load_esc50
 
         items = [item for item in load_esc50() if int(item.fold) == 4]
     elif name == "urbansound8k":
-        from bgtai.data.urbansound8k import load_urbansound8k
+        from bgtai.data import load_urbansound8k
 
         items = list(load_urbansound8k())
     else:

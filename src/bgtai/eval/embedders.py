@@ -58,4 +58,6 @@ def load_embedder(spec: str) -> JointEmbedder:
 
     if spec in names() or spec.startswith("hf:"):
         return RawEncoderEmbedder(spec)
-    raise ModelUnavailableError(f"{spec}: neither a model file/folder nor an encoder name (known: {', '.join(names())})")
+    raise ModelUnavailableError(
+        f"{spec}: neither a model file/folder nor an encoder name (known: {', '.join(names())})"
+    )

@@ -43,7 +43,9 @@ def mean_std(sequences: Sequence[np.ndarray]) -> np.ndarray:
     return np.stack(rows)
 
 
-def encoder_features(inputs: Sequence[Any], encoder: str, modality: str = "audio", pooling: Pooling = "mean") -> np.ndarray:
+def encoder_features(
+    inputs: Sequence[Any], encoder: str, modality: str = "audio", pooling: Pooling = "mean"
+) -> np.ndarray:
     """(N, D) features of one encoder (cached by `bgtai.encode`)."""
     from bgtai import embed
 
@@ -54,6 +56,10 @@ def encoder_features(inputs: Sequence[Any], encoder: str, modality: str = "audio
     raise ValueError(f"unknown pooling {pooling!r}: use one of {', '.join(POOLINGS)}")
 
 
-def probe_features(inputs: Sequence[Any], encoders: Sequence[str], pooling: Pooling = "mean", modality: str = "audio") -> np.ndarray:
+def probe_features(
+    inputs: Sequence[Any], encoders: Sequence[str], pooling: Pooling = "mean", modality: str = "audio"
+) -> np.ndarray:
     """The concatenation of each encoder's L2-normalised features."""
-    return np.concatenate([l2_normalise(encoder_features(inputs, name, modality, pooling)) for name in encoders], axis=1)
+    return np.concatenate(
+        [l2_normalise(encoder_features(inputs, name, modality, pooling)) for name in encoders], axis=1
+    )

@@ -65,7 +65,9 @@ class ProbeResult:
         return float(np.std(self.fold_accuracies))
 
 
-def esc50_splits(labels: Sequence | np.ndarray, groups: Sequence | np.ndarray, n_splits: int = 4, seed: int = 0) -> list[Split]:
+def esc50_splits(
+    labels: Sequence | np.ndarray, groups: Sequence | np.ndarray, n_splits: int = 4, seed: int = 0
+) -> list[Split]:
     """Stratified folds that keep every `src_file` group on one side."""
     labels, groups = np.asarray(labels), np.asarray(groups)
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
@@ -83,9 +85,7 @@ def fold_splits(folds: Sequence | np.ndarray, test_folds: Sequence[int] = US8K_T
     missing = sorted(set(test_folds) - set(folds.tolist()))
     if missing:
         raise ValueError(f"test fold(s) {missing} have no items")
-    return [
-        Split(f"fold{f}", np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in test_folds
-    ]
+    return [Split(f"fold{f}", np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in test_folds]
 
 
 def assert_no_group_leak(splits: Sequence[Split], groups: Sequence | np.ndarray) -> None:

@@ -103,8 +103,9 @@ def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str
     lines = [f"## {layout.title} (`{task}`)", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         cells = [row]
-        for dataset, metric in columns:
+        for position, (dataset, metric) in enumerate(columns):
             record = cell.get((row, dataset))
+            first_of_dataset = position == 0 or columns[position - 1][0] != dataset
             if record is None or metric is None:
                 cells.append(NOT_RUN if dataset_available(dataset) else NOT_AVAILABLE)
             elif metric not in record.metrics:
@@ -113,10 +114,12 @@ def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str
                 cells.append(_format(record.metrics[metric]))
             else:
                 link = _relative(record.path, out_dir)
-                cells.append(f"[{_format(record.metrics[metric])}]({link}) [{number[record.path]}]")
+                source = f" [{number[record.path]}]" if first_of_dataset else ""  # the command, once per file
+                cells.append(f"[{_format(record.metrics[metric])}]({link}){source}")
         lines.append("| " + " | ".join(cells) + " |")
     if not rows:
-        lines.append("| (no results) |" + " |".join(NOT_RUN if dataset_available(d) else NOT_AVAILABLE for d, _ in columns) + " |")
+        placeholders = [NOT_RUN if dataset_available(d) else NOT_AVAILABLE for d, _ in columns]
+        lines.append("| " + " | ".join(["(no results)", *placeholders]) + " |")
 
     protocols = sorted({(r.dataset, r.protocol) for r in records})
     if protocols:
@@ -124,7 +127,9 @@ def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str
     if sources:
         lines += ["", "Sources:", ""]
         by_path = {r.path: r for r in records}
-        lines += [f"{number[p]}. [{_relative(p, out_dir)}]({_relative(p, out_dir)}): `{by_path[p].command}`" for p in sources]
+        lines += [
+            f"{number[p]}. [{_relative(p, out_dir)}]({_relative(p, out_dir)}): `{by_path[p].command}`" for p in sources
+        ]
     plots = [(r, plot) for r in records if r.path is not None for plot in r.plots]
     for record, plot in plots:
         image = _relative(record.path.parent / plot, out_dir)  # type: ignore[union-attr]
@@ -141,7 +146,8 @@ def render_report(results_dir: str | Path, out_path: str | Path) -> str:
         "",
         f"Made by `bgtai report` from {len(records)} result file(s) in `{_relative(Path(results_dir), out_dir)}`. "
         "Every figure was measured here, on the subsets and protocols named with it; they are not the papers' numbers "
-        "(which use full datasets). Each figure links to its JSON file; the number after it points to the command that made it.",
+        "(which use full datasets). Each figure links to its JSON file; the number after it points to the command "
+        "that made it.",
         "",
     ]
     tasks = list(TASKS) + sorted({r.task for r in records} - set(TASKS))

@@ -11,7 +11,6 @@ judged against copies of its own answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
@@ -83,15 +82,13 @@ def evaluate_pairs(
     a, b = _embed(model, pairs.a), _embed(model, pairs.b)
     return {
         direction_label(pairs.a, pairs.b): retrieval_metrics(a, b, Relevance(sets=pairs.links), ks, chunk_size),
-        direction_label(pairs.b, pairs.a): retrieval_metrics(b, a, Relevance(sets=pairs.reverse_links()), ks, chunk_size),
+        direction_label(pairs.b, pairs.a): retrieval_metrics(
+            b, a, Relevance(sets=pairs.reverse_links()), ks, chunk_size
+        ),
     }
 
 
 # --- built-in pair sets from the loaders in `bgtai.data` ------------------------------
-
-
-def _existing(path: Any) -> bool:
-    return path is not None and Path(path).exists()
 
 
 def tuxpaint_pairs(first: str, second: str) -> PairSet:
@@ -151,27 +148,33 @@ def captioned_pairs(
 def _coco() -> PairSet:
     from bgtai.data import load_coco
 
-    items = [it for split in ("train", "val") for it in load_coco(split)]
+    items = list(load_coco())  # every split present
     return captioned_pairs("coco-image-text", items, "image", "picture", "COCO-mini images and their 5 captions")
 
 
 def _fsdd() -> PairSet:
     from bgtai.data import load_fsdd
 
-    return captioned_pairs("fsdd-speech-text", list(load_fsdd()), "audio", "speech", "FSDD spoken digits and the digit word", "class")
+    return captioned_pairs(
+        "fsdd-speech-text", list(load_fsdd()), "audio", "speech", "FSDD spoken digits and the digit word", "class"
+    )
 
 
 def _asterisk() -> PairSet:
     from bgtai.data import load_asterisk
 
-    return captioned_pairs("asterisk-speech-text", list(load_asterisk()), "audio", "speech", "Asterisk prompts and transcripts")
+    return captioned_pairs(
+        "asterisk-speech-text", list(load_asterisk()), "audio", "speech", "Asterisk prompts and transcripts"
+    )
 
 
 def _clotho() -> PairSet:
     from bgtai.data import load_clotho
 
-    items = [it for it in load_clotho() if _existing(it.audio)]
-    return captioned_pairs("clotho-audio-text", items, "audio", "sound", "Clotho clips with audio here and their 5 captions (format check)")
+    items = list(load_clotho(require_audio=True))
+    return captioned_pairs(
+        "clotho-audio-text", items, "audio", "sound", "Clotho clips with audio here and their 5 captions (format check)"
+    )
 
 
 BUILTIN_PAIRS: dict[str, Callable[[], PairSet]] = {

@@ -42,16 +42,33 @@ def source_features(frontend: str, items: Sequence[Any], source_vocab: Vocab | N
 
 
 def transcribe(paths: Sequence[str | Path]) -> list[str]:
-    """Whisper tiny.en transcripts (greedy), lower-cased with punctuation split off like the gloss corpora's text."""
+    """Whisper tiny.en transcripts (greedy), lower-cased with punctuation split off like the gloss corpora's text.
+
+    Kept per file content under the cache folder (`transcripts/whisper-tiny-en/`): transcribing
+    costs seconds a clip on a CPU.
+    """
+    import hashlib
     import re
 
+    from bgtai.config import cache_dir
     from bgtai.encoders.registry import get_encoder
 
-    whisper = get_encoder("whisper-tiny-en", "audio")
+    folder = cache_dir() / "transcripts" / "whisper-tiny-en"
+    whisper = None
     out = []
     for path in paths:
-        text = whisper.transcribe(str(path)).lower()
-        out.append(" ".join(re.findall(r"\w+(?:'\w+)?|[^\w\s]", text)))
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        stored = folder / f"{digest}.txt"
+        if stored.is_file():
+            text = stored.read_text(encoding="utf-8")
+        else:
+            whisper = whisper or get_encoder("whisper-tiny-en", "audio")
+            text = whisper.transcribe(str(path))
+            folder.mkdir(parents=True, exist_ok=True)
+            temporary = stored.with_name(f".{stored.name}.tmp")
+            temporary.write_text(text, encoding="utf-8")
+            temporary.replace(stored)
+        out.append(" ".join(re.findall(r"\w+(?:'\w+)?|[^\w\s]", text.lower())))
     return out
 
 

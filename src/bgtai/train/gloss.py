@@ -202,6 +202,7 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
     torch.manual_seed(settings.seed)
     rng = random.Random(settings.seed)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     text_frontend = settings.resolved_text_frontend()
     if settings.speech_train and settings.corpus != "aslg":
         raise ValueError("speech training needs English sentences: use --corpus aslg")
@@ -265,19 +266,22 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
         elapsed = time.perf_counter() - started
         record = {"epoch": epoch, "step": step, "train_loss": total / max(count, 1), "valid_bleu4": scores["bleu4"],
                   "valid_wer": scores["wer"], "elapsed_s": elapsed,
+                  "cpu_s": time.process_time() - cpu_started,
                   "valid_decode_s": elapsed - train_s}
         history.append(record)
         if scores["bleu4"] > best:
             best = scores["bleu4"]
             save_checkpoint(out / "best", GlossCheckpoint(model, target_vocab, source_vocab, {**meta, "epoch": epoch,
                                                                                                  "valid_bleu4": best}))
+        tqdm.write(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()}))
         epochs.set_postfix(loss=f"{record['train_loss']:.3f}", bleu4=f"{scores['bleu4']:.2f}", best=f"{best:.2f}")
         if time.perf_counter() > deadline:
             break
     summary = {
         "corpus": settings.corpus, "best_valid_bleu4": best, "epochs": len(history), "steps": step,
         "train_examples": len(examples), "parameters": parameter_count(model), "prepare_s": prepared_s,
-        "total_s": time.perf_counter() - started, "threads": torch.get_num_threads(), "settings": asdict(settings),
+        "total_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu_started, "threads": torch.get_num_threads(), "settings": asdict(settings),
         "history": history,
     }
     out.mkdir(parents=True, exist_ok=True)

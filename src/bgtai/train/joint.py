@@ -342,8 +342,9 @@ class JointTrainer:
                 }
                 self.history.append(record)
                 self.epoch += 1
-                improved = val_loss < self.best_val
-                if improved:
+                # without validation pairs every epoch counts as the best, so `best` is the last model
+                improved = math.isnan(val_loss) or val_loss < self.best_val
+                if improved and not math.isnan(val_loss):
                     self.best_val = val_loss
                 if distributed.is_main():
                     if improved or not (self.out / BEST).exists():

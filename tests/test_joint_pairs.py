@@ -1,0 +1,60 @@
+"""Training pairs from the real datasets: tags, balance, ESC-50 held out, determinism."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bgtai.data.pairs import PairOptions, build_pairs, class_phrase, summarise
+
+pytestmark = pytest.mark.needs_data
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    return build_pairs(PairOptions())
+
+
+def test_every_source_contributes_and_each_pair_is_tagged(pairs) -> None:
+    counts = summarise(pairs)
+    for how in ("sound-library caption", "class caption", "tuxpaint object", "coco caption", "fsdd transcript",
+                "asterisk transcript", "class-level audio-picture", "tuxpaint spoken description"):
+        assert counts.get(how, 0) > 0, how
+    assert sum(counts.values()) == len(pairs)
+    assert all(p.audio is not None or p.image is not None for p in pairs)
+    assert all(p.caption or p.audio_caption or p.visual_caption for p in pairs)
+
+
+def test_esc50_is_held_out_by_default_and_only_outside_fold_4_when_asked(pairs) -> None:
+    assert not any(p.source == "esc50" or "esc50" in str(p.audio) for p in pairs)
+    with_esc = build_pairs(PairOptions(sources=["esc50"], hold_out=[]))
+    assert with_esc and all(p.how == "class caption" for p in with_esc)
+    from bgtai.data import load_esc50
+
+    fold4 = {str(i.audio) for i in load_esc50() if i.fold == 4}
+    assert not fold4 & {str(p.audio) for p in with_esc}
+
+
+def test_urbansound8k_is_balanced_by_class(pairs) -> None:
+    per_class = Counter(p.label for p in pairs if p.how == "class caption")
+    assert len(per_class) == 10 and max(per_class.values()) <= PairOptions().per_class
+    tight = build_pairs(PairOptions(sources=["urbansound8k"], per_class=5))
+    assert Counter(p.label for p in tight) == {label: 5 for label in per_class}
+
+
+def test_class_level_pairs_join_a_class_sound_with_a_picture_naming_it(pairs) -> None:
+    dogs = [p for p in pairs if p.how == "class-level audio-picture" and p.label == "class:dog_bark"]
+    assert dogs and all(p.audio is not None and p.image is not None for p in dogs)
+    assert all("dog" in p.visual_caption.lower() or "pupp" in p.visual_caption.lower() for p in dogs)
+    assert all(p.audio_caption and "dog bark" in p.audio_caption for p in dogs)
+
+
+def test_same_options_same_pairs_and_caps() -> None:
+    options = PairOptions(sources=["sound_library", "urbansound8k"], max_per_source={"sound_library": 50}, per_class=3)
+    first, second = build_pairs(options), build_pairs(options)
+    assert first == second
+    assert sum(p.source == "sound_library" for p in first) == 50
+    assert class_phrase("Crackling_fire") == "crackling fire"
+    with pytest.raises(ValueError, match="unknown pair sources"):
+        PairOptions(sources=["vggsound"])

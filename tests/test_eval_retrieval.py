@@ -56,3 +56,23 @@ def test_direction_labels_and_link_count_check() -> None:
     assert direction_label(Side("speech", "audio", []), Side("sound", "audio", [])) == "speech->sound"
     with pytest.raises(ValueError, match="link sets"):
         PairSet("bad", Side("s", "audio", [1, 2]), Side("t", "text", ["x"]), [{0}])
+
+
+def test_captioned_pairs_skip_items_without_input_or_text_and_merge_captions() -> None:
+    from pathlib import Path
+
+    from bgtai.data import Item
+    from bgtai.eval.retrieval import captioned_pairs
+
+    items = [
+        Item(id="a", image=Path("a.jpg"), texts=("a cat", "a small cat")),
+        Item(id="b", image=Path("b.jpg"), texts=("a cat", "a dog")),
+        Item(id="c", image=None, texts=("lost",)),
+        Item(id="d", image=Path("d.jpg")),
+    ]
+    pairs = captioned_pairs("toy", items, "image", "picture", "toy set")
+    assert pairs.a.inputs == [Path("a.jpg"), Path("b.jpg")]
+    assert pairs.b.inputs == ["a cat", "a small cat", "a dog"]
+    assert pairs.links == [{0, 1}, {0, 2}]
+    assert pairs.reverse_links() == [{0, 1}, {0}, {1}]
+    assert direction_label(pairs.a, pairs.b) == "I->T"

@@ -274,3 +274,25 @@ def test_cli_trains_a_recipe_on_real_pairs_and_resumes(tmp_path, capsys) -> None
         args.func(args)
     again = parser.parse_args(["train", "--recipe", str(path), "--out", str(out), "--no-progress", "--resume"])
     assert again.func(again) == 0
+
+
+def test_pairs_with_unreadable_inputs_are_dropped_with_a_warning(tmp_path) -> None:
+    import soundfile as sf
+
+    from bgtai.data.pairs import Pair
+
+    good = tmp_path / "good.wav"
+    sf.write(good, np.random.default_rng(0).standard_normal(8000).astype(np.float32) * 0.1, 16000)
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"not audio")
+    pairs = [
+        Pair("made-up", "test", "g1", audio=good, caption="a hiss", label="hiss"),
+        Pair("made-up", "test", "g2", audio=broken, caption="a click"),
+        Pair("made-up", "test", "g3", caption="a hum", audio=good),
+    ]
+    front_ends = {"text": "tiny-text", "audio": "tiny-audio", "image": "tiny-image"}
+    with pytest.warns(UserWarning, match="broken.wav"):
+        data = TrainData.from_pairs(pairs, front_ends, progress=False)
+    assert len(data) == 2 and data.groups == ["g1", "g3"]
+    assert data.rows["audio"].tolist() == [0, 0]  # the same clip, embedded once
+    assert data.labels[0] != NO_LABEL and data.labels[1] == NO_LABEL

@@ -36,7 +36,7 @@ _METRIC_CODE = {"sqeuclidean": 0, "euclidean": 1, "cosine": 2}
 # Above this many multiply-adds per pair the local costs come from one BLAS product instead
 # of the compiled per-cell loop (much faster for long sequences of wide vectors).
 _BLAS_WORK = 2_000_000
-_MIN_BLAS_DIM = 16
+_MIN_BLAS_DIM = 64
 
 _DIAG, _UP, _LEFT = 0, 1, 2  # backtrace codes: came from (i-1, j-1), (i-1, j), (i, j-1)
 

@@ -112,7 +112,7 @@ def run_probe(args: argparse.Namespace) -> int:
         encoders = split_encoder_names(args.encoder)
         features, model = probe_features(data.inputs, encoders, pooling=args.pooling), "+".join(encoders)
     result = fit_probes(features, data.labels, data.splits(args.seed), data.groups, args.classifier, args.seed)
-    configuration = f"{args.classifier} probe, {args.pooling} pooling"
+    configuration = f"{args.classifier} probe" + ("" if args.features is not None else f", {args.pooling} pooling")
     folds = ", ".join(f"{n} {a:.4f}" for n, a in zip(result.fold_names, result.fold_accuracies))
     print(
         f"{DATASET_NAMES[args.dataset]} ({data.protocol}), {model}, {configuration}: "
@@ -180,6 +180,17 @@ def run_zeroshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chance(pairs, direction: str, ks: tuple[int, ...]) -> dict[str, float]:
+    """R@K of a random ranking for this direction's relevance counts: the floor to read figures against."""
+    from bgtai.eval.metrics import chance_recall_at_k
+    from bgtai.eval.retrieval import direction_label
+
+    forward = direction == direction_label(pairs.a, pairs.b)
+    links = pairs.links if forward else pairs.reverse_links()
+    gallery = len(pairs.b.inputs) if forward else len(pairs.a.inputs)
+    return {f"R@{k}": chance_recall_at_k(gallery, [len(s) for s in links], k) for k in ks}
+
+
 def run_retrieval(args: argparse.Namespace) -> int:
     from bgtai.eval.embedders import load_embedder
     from bgtai.eval.retrieval import builtin_pairs, evaluate_pairs
@@ -191,9 +202,17 @@ def run_retrieval(args: argparse.Namespace) -> int:
             pairs = builtin_pairs(name)
             for direction, result in evaluate_pairs(model, pairs, chunk_size=args.chunk_size).items():
                 summary = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
-                print(f"{name} {direction} ({pairs.level}-level, {result.scored} queries): {summary}")
+                chance = ", ".join(f"{k} {v:.4f}" for k, v in _chance(pairs, direction, result.ks).items())
+                print(
+                    f"{name} {direction} ({pairs.level}-level, {result.scored} queries): {summary} (chance: {chance})"
+                )
                 protocol = f"{pairs.level}-level pairs, every item a query, cosine; {pairs.description}"
-                details = {"queries": result.scored, "skipped": result.skipped, "level": pairs.level}
+                details = {
+                    "queries": result.scored,
+                    "skipped": result.skipped,
+                    "level": pairs.level,
+                    "chance": _chance(pairs, direction, result.ks),
+                }
                 records.append(
                     EvalRecord(
                         "retrieval",

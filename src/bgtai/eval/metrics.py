@@ -139,6 +139,8 @@ def retrieval_metrics(
     queries, gallery = np.asarray(queries), np.asarray(gallery)
     if queries.ndim != 2 or gallery.ndim != 2 or queries.shape[1] != gallery.shape[1]:
         raise ValueError(f"queries {queries.shape} and gallery {gallery.shape} must be (N, D) and (M, D)")
+    if not (np.all(np.isfinite(queries)) and np.all(np.isfinite(gallery))):
+        raise ValueError("embeddings contain NaN or infinite values: ranks would be meaningless")
     if relevance.n_queries != len(queries):
         raise ValueError(f"relevance covers {relevance.n_queries} queries, got {len(queries)}")
     if chunk_size < 1:
@@ -214,3 +216,16 @@ def top_k_accuracy(scores: np.ndarray, y_true: Sequence | np.ndarray, k: int, cl
     true_score = scores[np.arange(len(y)), y]
     ahead = (scores > true_score[:, None]).sum(axis=1) + (scores == true_score[:, None]).sum(axis=1) - 1
     return float(np.mean(ahead < k))
+
+
+def chance_recall_at_k(n_gallery: int, n_relevant: Sequence[int] | np.ndarray, k: int) -> float:
+    """Expected R@K of a random ranking: mean over queries of 1 - C(M - r, K) / C(M, K) (queries with r > 0)."""
+    counts = np.asarray(n_relevant, dtype=np.int64)
+    counts = counts[counts > 0]
+    if counts.size == 0:
+        raise ValueError("no query has a correct item")
+    k = min(k, n_gallery)
+    # C(M - r, K) / C(M, K) = prod_{i<K} (M - r - i) / (M - i), computed as a running product
+    i = np.arange(k)[None, :]
+    miss = np.prod(np.clip(n_gallery - counts[:, None] - i, 0, None) / (n_gallery - i), axis=1)
+    return float(np.mean(1.0 - miss))

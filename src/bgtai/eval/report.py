@@ -26,6 +26,7 @@ class TaskLayout:
     title: str
     datasets: tuple[str, ...]  # columns always shown, in this order; others found in results follow
     metrics: tuple[str, ...]  # preferred metric order; other metrics found follow
+    only_preferred: bool = False  # True: columns for the preferred metrics only (the JSON has the rest)
 
 
 TASKS: dict[str, TaskLayout] = {
@@ -38,7 +39,10 @@ TASKS: dict[str, TaskLayout] = {
         "Zero-shot classification", ("esc50", "urbansound8k", "fsd50k", "vggsound"), ("top1", "top5")
     ),
     "retrieval": TaskLayout(
-        "Retrieval", ("clotho", "audiocaps", "vggsound"), ("R@1", "R@5", "R@10", "mAP@10", "MRR", "median_rank")
+        "Retrieval (R@1, R@10 and MRR; each JSON file also has R@5, mAP@10, mean and median rank)",
+        ("clotho", "audiocaps", "vggsound"),
+        ("R@1", "R@10", "MRR"),
+        only_preferred=True,
     ),
 }
 
@@ -94,6 +98,8 @@ def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str
     columns: list[tuple[str, str | None]] = []  # (dataset, metric or None for a placeholder column)
     for dataset in datasets:
         found = [m for r in records if r.dataset == dataset for m in r.metrics]
+        if layout.only_preferred:
+            found = [m for m in found if m in layout.metrics]
         metrics = _ordered(list(dict.fromkeys(found)), layout.metrics)
         columns += [(dataset, m) for m in metrics] if metrics else [(dataset, None)]
 

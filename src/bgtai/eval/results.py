@@ -46,9 +46,15 @@ def current_command() -> str:
     return shlex.join([program if program != "__main__.py" else "bgtai", *sys.argv[1:]])
 
 
-def _json_number(value: float) -> float | None:
-    value = float(value)
-    return None if math.isnan(value) else value
+def _json_safe(value: Any) -> Any:
+    """NaN (an empty class's accuracy, say) becomes null: strict JSON has no NaN."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def write_result(record: EvalRecord, path: str | Path) -> Path:
@@ -56,7 +62,8 @@ def write_result(record: EvalRecord, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = record.to_json()
-    data["metrics"] = {name: _json_number(v) for name, v in record.metrics.items()}
+    data["metrics"] = {name: float(v) for name, v in record.metrics.items()}
+    data = _json_safe(data)
     text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

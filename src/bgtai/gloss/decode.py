@@ -10,7 +10,6 @@ single most probable token, which is exactly greedy decoding.
 from __future__ import annotations
 
 import torch
-from torch import Tensor
 
 from bgtai.gloss.model import Langue2Gloss
 from bgtai.gloss.vocab import BOS_ID, EOS_ID, PAD_ID

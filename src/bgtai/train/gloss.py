@@ -258,6 +258,8 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
             step += 1
             total += float(loss.detach()) * len(batch)
             count += len(batch)
+            if time.perf_counter() > deadline:
+                break  # out of time: validate what was learnt so far and stop
         train_s = time.perf_counter() - started
         model.eval()
         translator = GlossTranslator(GlossCheckpoint(model, target_vocab, source_vocab, meta), beam=1)

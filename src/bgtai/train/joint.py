@@ -32,6 +32,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -124,15 +125,31 @@ class TrainData:
                 continue
             if modality not in front_ends:
                 raise ValueError(f"the pairs have {modality} inputs but the model has no {modality} front-end")
-            batch = encode_sequence(modality, list(table), encoder=front_ends[modality], progress=progress)
+            batch = encode_sequence(modality, list(table), encoder=front_ends[modality], progress=progress, skip_bad=True)
             features[modality] = batch.features
-        return cls(
+            if batch.bad:
+                warnings.warn(
+                    f"{len(batch.bad)} {modality} input(s) could not be embedded; their pairs are left out: "
+                    + "; ".join(f"{b.source}: {b.problem}" for b in batch.bad[:5]),
+                    stacklevel=2,
+                )
+        data = cls(
             features,
             {k: np.asarray(v, dtype=np.int64) for k, v in rows.items()},
             np.asarray(labels, dtype=np.int64),
             [p.group for p in pairs],
             [p.how for p in pairs],
         )
+        return data.subset(np.flatnonzero(data.usable()))
+
+    def usable(self) -> np.ndarray:
+        """(N,) True for rows whose every input has features (a bad input has an empty sequence)."""
+        ok = np.ones(len(self), dtype=bool)
+        for slot, index in self.rows.items():
+            table = self.features["text" if slot.startswith("text") else slot]
+            lengths = np.array([len(table[i]) if i >= 0 else 1 for i in index], dtype=np.int64)
+            ok &= lengths > 0
+        return ok
 
 
 def split_validation(data: TrainData, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

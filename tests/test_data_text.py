@@ -46,6 +46,20 @@ def test_split_sentences_keeps_numbers_and_closing_quotes() -> None:
     assert split_sentences(text) == ["Profits rose to $1.13bn (£600m).", '"We are pleased," he said.', 'It grew! "', "Next?"]
 
 
+
+def test_split_sentences_keeps_stray_closing_punctuation_and_spaced_ellipses_in_their_sentence() -> None:
+    # real cases (entertainment/075, politics/071, sport/450): a splitter cutting after every
+    # ". " makes ")." , '"' and "." sentences of their own, which no summary repeats
+    text = 'and Eva Birthistle (Ae Fond Kiss... ). It was a strange match . . . "Too little time to look. " He left.'
+    article = split_sentences(text)
+    assert article == [
+        "and Eva Birthistle (Ae Fond Kiss... ).", "It was a strange match . . .", '"Too little time to look. "', "He left.",
+    ]
+    # the summary cut the ellipsis: a fragment of its article sentence, still found
+    sentences, sources = align_summary(article, "He left.It was a strange match .and Eva Birthistle (Ae Fond Kiss... ).")
+    assert sentences == ["He left.", "It was a strange match .", "and Eva Birthistle (Ae Fond Kiss... )."]
+    assert sources == [3, 1, 0]
+
 ARTICLE = """Ad sales boost profit
 
 Quarterly profits jumped 76% to $1.13bn. The firm benefited from sales.

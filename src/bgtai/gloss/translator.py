@@ -136,6 +136,9 @@ class GlossTranslator:
             rows = order[start : start + self.batch_size]
             features, mask = collate([sources[i] for i in rows])
             encoding = model.encode(features, mask, frontend)
-            for row, ids in zip(rows, decode(model, encoding, self.beam, self.length_penalty)):
+            # a gloss is never longer than twice its source (tokens or frames); an undertrained model
+            # that never says <eos> would otherwise run to max_length on every batch
+            limit = min(model.config.decoder.max_length, 2 * features.shape[1] + 10)
+            for row, ids in zip(rows, decode(model, encoding, self.beam, self.length_penalty, limit)):
                 out[row] = self.checkpoint.vocab.decode(ids)
         return out

@@ -21,6 +21,7 @@ from bgtai.eval.features import POOLINGS
 from bgtai.eval.results import EvalRecord, current_command, write_result
 
 DATASET_NAMES = {"esc50": "ESC-50 fold 4", "urbansound8k": "UrbanSound8K folds 1/2/10"}
+ZEROSHOT_PROTOCOLS = {"esc50": "esc50-fold4-zeroshot-50way", "urbansound8k": "urbansound8k-all-folds-zeroshot-10way"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -170,7 +171,7 @@ def run_zeroshot(args: argparse.Namespace) -> int:
         record = EvalRecord(
             "zeroshot",
             args.dataset,
-            f"{args.dataset}-all-items-zeroshot",
+            ZEROSHOT_PROTOCOLS[args.dataset],
             args.model,
             result.metrics,
             current_command(),

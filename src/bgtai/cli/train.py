@@ -53,3 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub = recipes.add_parser(name, help=help_text)
         add_arguments(sub)
         sub.set_defaults(func=run)
+    # joint-space recipes: `bgtai train --recipe NAME` (options on the `train` parser itself)
+    from bgtai.cli.train_joint import register_train
+
+    register_train(parser)

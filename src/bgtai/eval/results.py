@@ -43,7 +43,8 @@ class EvalRecord:
 def current_command() -> str:
     """The command line of this process, as a user would type it again."""
     program = Path(sys.argv[0]).name if sys.argv else "python"
-    return shlex.join([program if program != "__main__.py" else "bgtai", *sys.argv[1:]])
+    # `python -m bgtai.cli.main` and `python -m bgtai` run as main.py / __main__.py: the user-facing name is bgtai
+    return shlex.join(["bgtai" if program in ("main.py", "__main__.py") else program, *sys.argv[1:]])
 
 
 def _json_safe(value: Any) -> Any:

@@ -33,30 +33,32 @@ def _set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _inputs_for(modality: str) -> tuple[list, float | None, str]:
-    """The benchmark inputs of one modality, their total audio seconds, and the data's name."""
+def _inputs_for(modality: str, limit: int | None = None) -> tuple[list, float | None, str]:
+    """The benchmark inputs of one modality (the first `limit`), their audio seconds, and the data's name."""
     from bgtai.data import load_coco, load_esc50
 
+    subset = "" if limit is None else f", first {limit}"
     if modality == "audio":
-        items = [item for item in load_esc50() if item.fold == 4]
+        items = [item for item in load_esc50() if item.fold == 4][:limit]
         import soundfile as sf
 
         seconds = sum(sf.info(str(item.audio)).duration for item in items)
-        return [item.audio for item in items], seconds, f"ESC-50 fold 4 ({len(items)} clips)"
+        return [item.audio for item in items], seconds, f"ESC-50 fold 4 ({len(items)} clips{subset})"
     coco = [item for split in ("train", "val") for item in load_coco(split=split)]
     if modality == "image":
-        return [item.image for item in coco], None, f"COCO-mini ({len(coco)} images)"
-    captions = [text for item in coco for text in item.texts]
-    return captions, None, f"COCO-mini ({len(captions)} captions)"
+        images = [item.image for item in coco][:limit]
+        return images, None, f"COCO-mini ({len(images)} images{subset})"
+    captions = [text for item in coco for text in item.texts][:limit]
+    return captions, None, f"COCO-mini ({len(captions)} captions{subset})"
 
 
-def worker(encoder_name: str, threads: int, batch_size: int) -> dict:
+def worker(encoder_name: str, threads: int, batch_size: int, limit: int | None) -> dict:
     _set_threads(threads)
     import bgtai
     from bgtai.encoders import get_encoder
 
     encoder = get_encoder(encoder_name)
-    inputs, audio_seconds, data_name = _inputs_for(encoder.modality)
+    inputs, audio_seconds, data_name = _inputs_for(encoder.modality, limit)
     started = time.perf_counter()
     bgtai.encode(encoder.modality, inputs[:2], encoder=encoder_name, cache=False, progress=False)
     load_seconds = time.perf_counter() - started  # weights loading + first call
@@ -166,13 +168,17 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--reference-clips", type=int, default=100, help="0 skips the aiSFX reference comparison")
+    parser.add_argument("--limit", default="",
+                        help="per-encoder item limits, e.g. whisper-tiny-en=100 (Whisper runs a 30 s window per clip)")
     parser.add_argument("--write", type=Path, help="replace the embedding section of this Markdown file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--reference-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
-        print(json.dumps(worker(args.worker, args.threads, args.batch_size)))
+        limits = dict(part.split("=") for part in args.limit.split(",") if part)
+        limit = int(limits[args.worker]) if args.worker in limits else None
+        print(json.dumps(worker(args.worker, args.threads, args.batch_size, limit)))
         return 0
     if args.reference_worker:
         print(json.dumps(reference_worker(args.reference_clips, args.threads, args.batch_size)))
@@ -182,7 +188,7 @@ def main() -> int:
     results = []
     for name in [n for n in args.encoders.split(",") if n]:
         print(f"benchmarking {name} ...", file=sys.stderr, flush=True)
-        results.append(_run_child(["--worker", name, *common]))
+        results.append(_run_child(["--worker", name, "--limit", args.limit, *common]))
     reference = None
     if args.reference_clips > 0:
         print("aiSFX reference path vs ours ...", file=sys.stderr, flush=True)

@@ -228,12 +228,11 @@ def _train_parser():
     import argparse
 
     from bgtai.cli import train as train_cli
-    from bgtai.cli.train_joint import register_train
 
+    # `bgtai train` itself registers the joint-space options next to its `gloss` sub-command
     top = argparse.ArgumentParser(prog="bgtai")
     subparsers = top.add_subparsers(dest="command")
     train_cli.register(subparsers)
-    register_train(subparsers.choices["train"])
     return top
 
 

@@ -3,7 +3,8 @@
 Stages, each printed as it finishes:
 1. the datasets found under the data root;
 2. embedding them with the frozen encoders (features are cached: a second run is fast);
-3. grouped nearest-neighbour accuracy of each audio encoder on ESC-50 fold 4 and UrbanSound8K.
+3. grouped nearest-neighbour accuracy of each audio encoder on ESC-50 fold 4 and UrbanSound8K;
+4. the linear-probe table (the protocols of `bgtai eval probe`).
 Whisper runs a full 30 s window per clip, so on a 2-core CPU it embeds about one short clip
 per second: by default it sees the speech sets that are small and ESC-50 fold 4;
 `--full` adds UrbanSound8K, FSDD and Asterisk for it.
@@ -141,6 +142,30 @@ def _stage_nearest_neighbour(full: bool) -> None:
     print(format_table(["encoder", "ESC-50 fold 4", "UrbanSound8K folds 1/2/10"], rows), flush=True)
 
 
+def _stage_probe(full: bool) -> None:
+    """Linear probes (regularisation by inner grouped CV) on the frozen features, as in `bgtai eval probe`."""
+    from bgtai.eval.datasets import load_classification_set
+    from bgtai.eval.features import probe_features
+    from bgtai.eval.probe import run_probe
+
+    print("\n== Linear probe on frozen features (mean ± std over the protocol's folds)\n")
+    print("ESC-50 fold 4: grouped 4-fold CV by src_file. UrbanSound8K: test folds 1, 2, 10 (fold 3 only trains).\n")
+    plans = [("esc50", "aisfx"), ("esc50", "whisper-tiny-en"), ("esc50", "aisfx+whisper-tiny-en"), ("urbansound8k", "aisfx")]
+    if full:
+        plans.append(("urbansound8k", "whisper-tiny-en"))
+    rows = []
+    for dataset, spec in plans:
+        data = load_classification_set(dataset)
+        started = time.perf_counter()
+        features = probe_features(data.inputs, spec.split("+"), pooling="mean")
+        result = run_probe(features, data.labels, data.splits(0), data.groups, "linear", 0)
+        seconds = time.perf_counter() - started
+        rows.append([dataset, data.protocol, spec, f"{result.mean:.4f} ± {result.std:.4f}", f"{seconds:.0f}"])
+        print(f"  {dataset} / {spec}: {result.mean:.4f}", flush=True)
+    print()
+    print(format_table(["dataset", "protocol", "encoder(s)", "accuracy", "seconds"], rows), flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -149,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
     _stage_datasets()
     _stage_embed(args.full)
     _stage_nearest_neighbour(args.full)
+    _stage_probe(args.full)
     print(f"\ndemo finished in {time.perf_counter() - started:.0f} s")
     return 0
 

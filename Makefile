@@ -6,8 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.setup-done
 DEBIAN_PACKAGES := espeak-ng
-# Where the datasets live (see README); the package also reads BGTAI_DATA itself.
-export BGTAI_DATA ?= $(abspath ../shared/data)
+# The datasets are found through BGTAI_DATA, else ../shared/data beside the checkout (see README).
 
 .PHONY: help setup demo test test-fast test-integration bench lint clean
 

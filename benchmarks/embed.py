@@ -137,7 +137,7 @@ def _table(results: list[dict], reference: dict | None, command: str) -> str:
     if reference:
         lines += [
             "",
-            "aiSFX, reference path (librosa per clip, one model call per clip) vs ours (batched torch front-end), "
+            "aiSFX, reference path (librosa per clip, one model call per clip) vs ours (batched torch front-end, onnxruntime trunk), "
             f"same process, same clips ({reference['data']}):",
             "",
             "| path | seconds | speed-up | cosine (min / mean) |",

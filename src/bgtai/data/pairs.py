@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
+
+from bgtai.strict_fields import require_known_fields
 
 SOURCES: tuple[str, ...] = (
     "sound_library", "urbansound8k", "tuxpaint", "coco", "fsdd", "asterisk", "class_pairs", "esc50",
@@ -87,10 +89,7 @@ class PairOptions:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "PairOptions":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown pair options {sorted(unknown)}; known: {', '.join(sorted(known))}")
+        require_known_fields(cls, data, "pair options")
         return cls(**data)
 
 

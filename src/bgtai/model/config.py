@@ -12,10 +12,11 @@ modality), the image self-attention block, and the heads into the joint space.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bgtai.model.language_encoder import LanguageEncoderConfig
+from bgtai.strict_fields import require_known_fields
 
 MODALITIES: tuple[str, ...] = ("text", "audio", "image")
 LANGUAGE_MODALITIES: tuple[str, ...] = ("text", "audio")
@@ -114,10 +115,7 @@ class JointConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "JointConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown joint-model settings {sorted(unknown)}; known: {', '.join(sorted(known))}")
+        require_known_fields(cls, data, "joint-model settings")
         return cls(**json.loads(json.dumps(data)))  # a deep copy: the config never aliases the caller's dicts
 
     def to_json(self) -> str:

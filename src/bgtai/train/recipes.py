@@ -11,12 +11,13 @@ string.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from bgtai.errors import BadInputError
 from bgtai.model.config import JointConfig
+from bgtai.strict_fields import require_known_fields
 
 RECIPE_DIR = Path(__file__).resolve().parents[3] / "configs" / "recipes"
 OBJECTIVES = ("moco", "slava")
@@ -93,10 +94,7 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Recipe":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown recipe keys {sorted(unknown)}; known: {', '.join(sorted(known))}")
+        require_known_fields(cls, data, "recipe keys")
         return cls(**json.loads(json.dumps(data)))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bgtai.gloss.checkpoint import GlossCheckpoint, load_checkpoint, save_checkpoint
+from bgtai.gloss.checkpoint import GlossCheckpoint, save_checkpoint
 from bgtai.gloss.decode import beam_search, greedy_decode
 from bgtai.gloss.model import GlossDecoderConfig, Langue2Gloss, Langue2GlossConfig
 from bgtai.gloss.translator import GlossTranslator, collate

@@ -64,7 +64,6 @@ FUNCTION_WORDS = frozenset(
 )
 # modals are written as they stand ("would" stays WOULD, not WILL)
 MODALS = frozenset({"will", "would", "shall", "should", "can", "could", "may", "might", "must"})
-_CONTENT = ("NOUN", "VERB", "AUX", "PROPN")
 
 
 @lru_cache(maxsize=65536)
@@ -128,7 +127,6 @@ class RuleGlosser:
         lemmas = _lemmas(word)
         kinds = set(lemmas)
         can_describe = bool(kinds & set(_DESCRIPTIVE))
-        can_content = bool(kinds & set(_CONTENT))
         inflected = any(word not in lemmas[kind] for kind in ("NOUN", "VERB") if kind in lemmas)
         # a word that can be a noun is descriptive only in front of another noun ("council" vs "public money")
         attributive = "NOUN" not in kinds or ("NOUN" in _lemmas(following) and following not in FUNCTION_WORDS)

@@ -82,3 +82,17 @@ def test_report_layout_links_and_placeholders(tmp_path: Path, monkeypatch: pytes
     write_result(EvalRecord("gloss", "aslg", "test", "rules", {"BLEU-4": 0.2}, "bgtai eval gloss"), results / "g.json")
     out = write_report(results, tmp_path / "out" / "R.md")
     assert "[0.2000](../results/g.json)" in out.read_text()
+
+
+def test_align_methods_become_rows(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    metrics = {"dsnet.f1": 0.4, "dsnet.sp": 0.1, "dtw.f1": 0.3, "dtw.sp": 0.2}
+    write_result(EvalRecord("align", "bbc speech", "held-out topic", "dsnet", metrics, "bgtai eval align"),
+                 results / "align.json")
+    text = render_report(results, tmp_path / "RESULTS.md")
+    table = text[text.index("(`align`)"):]
+    header = next(line for line in table.splitlines() if line.startswith("| model"))
+    assert header.count("bbc speech") == 2 and "dtw" not in header  # columns: metrics of the dataset only
+    rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines() if line.startswith("| d")}
+    assert set(rows) == {"dsnet", "dtw"}
+    assert "[0.3000]" in rows["dtw"] and "[0.2000]" in rows["dtw"] and "0.4000" not in rows["dtw"]

@@ -14,7 +14,7 @@ from typing import Callable
 
 
 def _add_gloss(parser: argparse.ArgumentParser) -> None:
-    from bgtai.train.gloss import CORPORA, GlossTrainSettings
+    from bgtai.train.gloss_settings import CORPORA, GlossTrainSettings
 
     parser.add_argument("--corpus", choices=CORPORA, required=True)
     parser.add_argument("--out", type=Path, help="run folder (default runs/gloss-CORPUS); the best model goes to OUT/best")

@@ -18,17 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import TYPE_CHECKING, Literal, Sequence
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedGroupKFold
-from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from bgtai.eval.metrics import accuracy, per_class_accuracy
+
+if TYPE_CHECKING:  # scikit-learn takes ~2 s to import: only the functions that fit probes import it
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
 
 Classifier = Literal["linear", "mlp"]
 C_GRID: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)
@@ -70,6 +69,8 @@ def esc50_splits(
 ) -> list[Split]:
     """Stratified folds that keep every `src_file` group on one side."""
     labels, groups = np.asarray(labels), np.asarray(groups)
+    from sklearn.model_selection import StratifiedGroupKFold
+
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     splits = [
         Split(f"cv{i + 1}", train, test)
@@ -97,12 +98,21 @@ def assert_no_group_leak(splits: Sequence[Split], groups: Sequence | np.ndarray)
 
 
 def _linear(train_groups: np.ndarray, seed: int) -> GridSearchCV:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed))
     n_inner = min(INNER_FOLDS, len(np.unique(train_groups)))
     return GridSearchCV(pipeline, {"logisticregression__C": list(C_GRID)}, cv=GroupKFold(n_splits=n_inner), n_jobs=1)
 
 
 def _mlp(seed: int) -> Pipeline:
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     mlp = MLPClassifier(
         hidden_layer_sizes=(512,),
         alpha=1e-2,

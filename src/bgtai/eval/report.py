@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -27,6 +27,7 @@ class TaskLayout:
     datasets: tuple[str, ...]  # columns always shown, in this order; others found in results follow
     metrics: tuple[str, ...]  # preferred metric order; other metrics found follow
     only_preferred: bool = False  # True: columns for the preferred metrics only (the JSON has the rest)
+    methods_as_rows: bool = False  # True: a metric named "method.metric" goes to row "model: method"
 
 
 TASKS: dict[str, TaskLayout] = {
@@ -37,6 +38,12 @@ TASKS: dict[str, TaskLayout] = {
     ),
     "zeroshot": TaskLayout(
         "Zero-shot classification", ("esc50", "urbansound8k", "fsd50k", "vggsound"), ("top1", "top5")
+    ),
+    "align": TaskLayout(
+        "Sequence alignment on a held-out topic (each method a row; path accuracy, sentence accuracy, F1, SP-Loss)",
+        (),
+        ("path_accuracy", "sentence_accuracy", "f1", "sp"),
+        methods_as_rows=True,
     ),
     "retrieval": TaskLayout(
         "Retrieval (R@1, R@10 and MRR; each JSON file also has R@5, mAP@10, mean and median rank)",
@@ -90,8 +97,30 @@ def _ordered(found: Sequence[str], preferred: Sequence[str]) -> list[str]:
     return [m for m in preferred if m in found] + sorted(m for m in found if m not in preferred)
 
 
+def split_methods(records: list[EvalRecord]) -> list[EvalRecord]:
+    """One record per method for records whose metrics are named "method.metric" (the baselines beside a model).
+
+    With methods as columns a table of 6 methods x 4 metrics x 2 datasets is unreadable; as rows it reads like
+    the papers' tables. Metrics without a dot stay on a row named after the record's model.
+    """
+    expanded: list[EvalRecord] = []
+    for record in records:
+        by_method: dict[str, dict[str, float]] = {}
+        for name, value in record.metrics.items():
+            method, dot, metric = name.partition(".")
+            key, metric = (method, metric) if dot else ("", name)
+            by_method.setdefault(key, {})[metric] = value
+        for position, (method, metrics) in enumerate(by_method.items()):
+            model = method or record.model  # the baselines are rows of their own, not variants of the model
+            plots = record.plots if position == 0 else []  # each plot once
+            expanded.append(replace(record, model=model, metrics=metrics, plots=plots))
+    return expanded
+
+
 def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str]:
     layout = TASKS.get(task, TaskLayout(task, (), ()))
+    if layout.methods_as_rows:
+        records = split_methods(records)
     datasets = list(layout.datasets) + sorted({r.dataset for r in records} - set(layout.datasets))
     rows = list(dict.fromkeys(row_label(r) for r in sorted(records, key=lambda r: (r.model, row_label(r)))))
     cell: dict[tuple[str, str], EvalRecord] = {(row_label(r), r.dataset): r for r in records}

@@ -79,7 +79,7 @@ def test_report_layout_links_and_placeholders(tmp_path: Path, monkeypatch: pytes
     row = [line for line in text.splitlines() if line.startswith("| aisfx")][0]
     assert NOT_RUN in row
     # tasks written by other modules get a generic table
-    write_result(EvalRecord("gloss", "aslg", "test", "rules", {"BLEU-4": 0.2}, "bgtai eval gloss"), results / "g.json")
+    write_result(EvalRecord("custom", "aslg", "test", "rules", {"BLEU-4": 0.2}, "bgtai eval x"), results / "g.json")
     out = write_report(results, tmp_path / "out" / "R.md")
     assert "[0.2000](../results/g.json)" in out.read_text()
 
@@ -96,3 +96,17 @@ def test_align_methods_become_rows(tmp_path: Path) -> None:
     rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines() if line.startswith("| d")}
     assert set(rows) == {"dsnet", "dtw"}
     assert "[0.3000]" in rows["dtw"] and "[0.2000]" in rows["dtw"] and "0.4000" not in rows["dtw"]
+
+
+def test_retrieval_has_one_row_per_model_and_direction(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    for direction, r1 in (("sound->picture", 0.25), ("picture->sound", 0.5)):
+        write_result(EvalRecord("retrieval", f"tuxpaint {direction}", "p", "runs/x/best",
+                                {"R@1": r1, "R@10": 0.9, "MRR": 0.4}, "bgtai eval retrieval"),
+                     results / f"{direction.replace('->', '-')}.json")
+    text = render_report(results, tmp_path / "RESULTS.md")
+    table = text[text.index("(`retrieval`)"):].split("\n## ")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| runs/x/best")]
+    assert len(rows) == 2
+    by_direction = {row.split(" | ")[1]: row for row in rows}
+    assert "[0.2500]" in by_direction["tuxpaint sound->picture"] and "[0.5000]" in by_direction["tuxpaint picture->sound"]

@@ -144,3 +144,20 @@ def test_config_json_round_trip_and_validation() -> None:
         JointConfig.from_dict({"bogus": 1})
     with pytest.raises(ValueError, match="feature width"):
         JointConfig(front_ends={"text": "hf:some/model"})
+
+
+def test_locked_text_is_the_front_ends_sentence_embedding_and_has_no_trainable_parts(tmp_path) -> None:
+    heads = {"dim": 16, "hidden": 16}  # the tiny text front-end's width
+    model = _model(locked_text=True, heads=heads)
+    batch = _batch()
+    features, mask = batch["text"]
+    expected = torch.nn.functional.normalize((features * mask[..., None]).sum(1) / mask.sum(1, keepdim=True), dim=-1)
+    out = model(batch)
+    assert torch.allclose(out["text"], expected, atol=1e-6)
+    assert model.parts_for("text") == [] and "text" not in model.heads.by_modality
+    (out["audio"] * out["text"]).sum().backward()  # the text side cannot learn; audio can
+    assert all(p.grad is not None for p in model.parts_for("audio")[0].parameters() if p.requires_grad)
+    model.save(tmp_path / "locked")
+    assert torch.equal(bgtai.load_model(tmp_path / "locked")(batch)["text"], model.eval()(batch)["text"])
+    with pytest.raises(ValueError, match="heads.dim must be 16"):
+        JointConfig.tiny(locked_text=True)  # tiny heads are 8-d: cannot be the 16-d text space

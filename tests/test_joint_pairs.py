@@ -58,3 +58,21 @@ def test_same_options_same_pairs_and_caps() -> None:
     assert class_phrase("Crackling_fire") == "crackling fire"
     with pytest.raises(ValueError, match="unknown pair sources"):
         PairOptions(sources=["vggsound"])
+
+
+def test_no_training_pair_uses_an_item_that_retrieval_scores(pairs) -> None:
+    from bgtai.eval.retrieval import builtin_pairs
+
+    trained_files = {str(p.audio) for p in pairs if p.audio} | {str(p.image) for p in pairs if p.image}
+    for name in ("tuxpaint-sound-image", "tuxpaint-speech-text", "coco-image-text", "fsdd-speech-text",
+                 "asterisk-speech-text"):
+        test = builtin_pairs(name, "test")
+        scored = {str(x) for side in (test.a, test.b) if side.modality != "text" for x in side.inputs}
+        assert scored and not scored & trained_files, name
+        everything = builtin_pairs(name, "all")
+        assert len(everything.a.inputs) > len(test.a.inputs)  # the split removed something
+    fsdd_test = builtin_pairs("fsdd-speech-text", "test")
+    assert all(int(str(path).rsplit("_", 1)[1].split(".")[0]) < 5 for path in fsdd_test.a.inputs)
+    with_test = build_pairs(PairOptions(sources=["tuxpaint"], exclude_test=False))
+    without = build_pairs(PairOptions(sources=["tuxpaint"]))
+    assert 0.55 < len(without) / len(with_test) < 0.85  # about 30 % of stamps are test

@@ -80,6 +80,10 @@ def test_training_lowers_validation_loss_and_keeps_the_best(tmp_path, objective:
     assert summary.best_val == min(losses)
     best = load_model(tmp_path / "run" / "best")
     assert best.dim == 8
+    from bgtai.eval.embedders import training_provenance
+
+    provenance = training_provenance(str(tmp_path / "run" / "best"))  # how the model was made travels with it
+    assert provenance["recipe"] == tiny_recipe(objective).name and provenance["trained_by"]
     with open(tmp_path / "run" / "log.csv", newline="") as file:
         logged = list(csv.DictReader(file))
     assert [float(r["val_loss"]) for r in logged] == pytest.approx(losses)

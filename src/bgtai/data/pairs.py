@@ -15,6 +15,10 @@ Sources (`PairOptions.sources`):
 - `esc50`: ESC-50 clips with class captions, only when `esc50` is not in `hold_out` (by
   default it is, so ESC-50 zero-shot stays zero-shot), and never from `esc50_exclude_folds`.
 
+With `exclude_test` (the default) the test items of `bgtai.data.splits` (Tux Paint and
+Asterisk hashed 30 %, FSDD indices 0-4, COCO val2017) never become training pairs, so the
+retrieval figures of `bgtai eval retrieval` are measured on unseen items.
+
 Every choice (which clips a class keeps, which caption template) depends only on the
 inputs and `seed`, so the same options always give the same pairs.
 """
@@ -27,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from bgtai.data.splits import is_test_item
 from bgtai.strict_fields import require_known_fields
 
 SOURCES: tuple[str, ...] = (
@@ -77,6 +82,7 @@ class PairOptions:
     class_pairs_per_class: int = 40
     esc50_exclude_folds: list[int] = field(default_factory=lambda: [4])
     max_per_source: dict[str, int] = field(default_factory=dict)
+    exclude_test: bool = True  # leave out the test items of `bgtai.data.splits` (what eval retrieval scores)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -147,6 +153,12 @@ def _root(root: Path | None, folder: str) -> Path | None:
     return None if root is None else Path(root) / folder
 
 
+def _trainable(options: PairOptions, dataset: str, items: Iterable[Any]) -> list[Any]:
+    if not options.exclude_test:
+        return list(items)
+    return [item for item in items if not is_test_item(dataset, item)]
+
+
 def _sound_library(options: PairOptions, root: Path | None) -> Iterable[Pair]:
     from bgtai.data import load_sound_library
 
@@ -189,7 +201,7 @@ def _esc50(options: PairOptions, root: Path | None) -> Iterable[Pair]:
 def _tuxpaint(options: PairOptions, root: Path | None) -> Iterable[Pair]:
     from bgtai.data import load_tuxpaint
 
-    for item in load_tuxpaint(_root(root, "tuxpaint")):
+    for item in _trainable(options, "tuxpaint", load_tuxpaint(_root(root, "tuxpaint"))):
         description = item.texts[0] if item.texts else None
         group = f"tuxpaint:{item.id}"
         if item.image is not None and item.audio is not None and description:
@@ -211,7 +223,7 @@ def _coco(options: PairOptions, root: Path | None) -> Iterable[Pair]:
     from bgtai.data import load_coco
 
     for split in options.coco_splits:
-        for item in load_coco(_root(root, "coco_mini"), split=split):
+        for item in _trainable(options, "coco", load_coco(_root(root, "coco_mini"), split=split)):
             for caption in item.texts:
                 yield Pair("coco caption", "coco", f"coco:{item.id}", image=item.image, caption=caption,
                            visual_caption=caption, label=f"coco:{item.id}")
@@ -220,7 +232,7 @@ def _coco(options: PairOptions, root: Path | None) -> Iterable[Pair]:
 def _fsdd(options: PairOptions, root: Path | None) -> Iterable[Pair]:
     from bgtai.data import load_fsdd
 
-    items = [i for i in load_fsdd(_root(root, "fsdd")) if i.audio is not None and i.texts]
+    items = [i for i in _trainable(options, "fsdd", load_fsdd(_root(root, "fsdd"))) if i.audio is not None and i.texts]
     for item in _pick(items, options.fsdd_max, options.seed, key=lambda i: i.id):
         yield Pair("fsdd transcript", "fsdd", f"fsdd:{item.group}", audio=item.audio, caption=item.texts[0],
                    label=f"word:{item.texts[0]}")
@@ -229,7 +241,7 @@ def _fsdd(options: PairOptions, root: Path | None) -> Iterable[Pair]:
 def _asterisk(options: PairOptions, root: Path | None) -> Iterable[Pair]:
     from bgtai.data import load_asterisk
 
-    for item in load_asterisk(_root(root, "asterisk_prompts")):
+    for item in _trainable(options, "asterisk", load_asterisk(_root(root, "asterisk_prompts"))):
         if item.audio is not None and item.texts:
             yield Pair("asterisk transcript", "asterisk", f"asterisk:{item.id}", audio=item.audio, caption=item.texts[0],
                        label=f"transcript:{item.texts[0].lower()}")
@@ -240,11 +252,11 @@ def _class_pairs(options: PairOptions, root: Path | None) -> Iterable[Pair]:
     from bgtai.data import load_coco, load_tuxpaint, load_urbansound8k
 
     pictures: list[tuple[str, Path, str]] = []  # (id, image, description)
-    for item in load_tuxpaint(_root(root, "tuxpaint")):
+    for item in _trainable(options, "tuxpaint", load_tuxpaint(_root(root, "tuxpaint"))):
         if item.image is not None and item.texts:
             pictures.append((f"tuxpaint:{item.id}", item.image, item.texts[0]))
     for split in options.coco_splits:
-        for item in load_coco(_root(root, "coco_mini"), split=split):
+        for item in _trainable(options, "coco", load_coco(_root(root, "coco_mini"), split=split)):
             if item.image is not None and item.texts:
                 pictures.append((f"coco:{item.id}", item.image, item.texts[0]))
     items = [i for i in load_urbansound8k(_root(root, "urbansound8k")) if i.fold in set(options.urbansound8k_folds)]

@@ -7,6 +7,7 @@ retrieval (Tux Paint speech -> sound, both audio) and nothing cross-modal.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -61,3 +62,15 @@ def load_embedder(spec: str) -> JointEmbedder:
     raise ModelUnavailableError(
         f"{spec}: neither a model file/folder nor an encoder name (known: {', '.join(names())})"
     )
+
+
+def training_provenance(spec: str) -> dict[str, Any]:
+    """For a joint model folder written by the trainer: {"recipe": name, "trained_by": command}; else {}."""
+    path = Path(spec) / "training.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {"recipe": str(data["recipe"]["name"]), "trained_by": str(data["command"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # provenance is a courtesy: an unreadable file must not stop an evaluation

@@ -28,6 +28,7 @@ class TaskLayout:
     metrics: tuple[str, ...]  # preferred metric order; other metrics found follow
     only_preferred: bool = False  # True: columns for the preferred metrics only (the JSON has the rest)
     methods_as_rows: bool = False  # True: a metric named "method.metric" goes to row "model: method"
+    datasets_as_rows: bool = False  # True: one row per (model, dataset), metrics as columns (many datasets)
 
 
 TASKS: dict[str, TaskLayout] = {
@@ -37,7 +38,14 @@ TASKS: dict[str, TaskLayout] = {
         ("accuracy", "std"),
     ),
     "zeroshot": TaskLayout(
-        "Zero-shot classification", ("esc50", "urbansound8k", "fsd50k", "vggsound"), ("top1", "top5")
+        "Zero-shot classification", ("esc50", "urbansound8k-fold10", "fsd50k", "vggsound"), ("top1", "top5")
+    ),
+    "gloss": TaskLayout(
+        "Text and speech to gloss (BLEU-2 and BLEU-3 are in each JSON file)",
+        (),
+        ("bleu1", "bleu4", "rouge_l", "wer"),
+        only_preferred=True,
+        datasets_as_rows=True,
     ),
     "align": TaskLayout(
         "Sequence alignment on a held-out topic (each method a row; path accuracy, sentence accuracy, F1, SP-Loss)",
@@ -46,10 +54,11 @@ TASKS: dict[str, TaskLayout] = {
         methods_as_rows=True,
     ),
     "retrieval": TaskLayout(
-        "Retrieval (R@1, R@10 and MRR; each JSON file also has R@5, mAP@10, mean and median rank)",
+        "Retrieval (each JSON file also has mAP@10 and mean rank)",
         ("clotho", "audiocaps", "vggsound"),
-        ("R@1", "R@10", "MRR"),
+        ("R@1", "R@5", "R@10", "MRR", "median_rank"),
         only_preferred=True,
+        datasets_as_rows=True,
     ),
 }
 
@@ -57,6 +66,7 @@ TASKS: dict[str, TaskLayout] = {
 DATASETS: dict[str, tuple[str, str | None]] = {
     "esc50": ("ESC-50 fold 4", "esc50"),
     "urbansound8k": ("UrbanSound8K folds 1/2/10", "urbansound8k"),
+    "urbansound8k-fold10": ("UrbanSound8K fold 10", "urbansound8k"),
     "fsd50k": ("FSD50K", None),
     "vggsound": ("VGGSound", None),
     "tau": ("TAU Urban Acoustic Scenes", None),
@@ -117,10 +127,63 @@ def split_methods(records: list[EvalRecord]) -> list[EvalRecord]:
     return expanded
 
 
+def _sources(records: list[EvalRecord], out_dir: Path) -> tuple[dict[Path, int], list[str]]:
+    sources = sorted({r.path for r in records if r.path is not None})
+    number = {path: i + 1 for i, path in enumerate(sources)}
+    if not sources:
+        return number, []
+    by_path = {r.path: r for r in records}
+    lines = ["", "Sources:", ""] + [
+        f"{number[p]}. [{_relative(p, out_dir)}]({_relative(p, out_dir)}): `{by_path[p].command}`{_trained_by(by_path[p])}"
+        for p in sources
+    ]
+    return number, lines
+
+
+def _trained_by(record: EvalRecord) -> str:
+    command = record.details.get("trained_by") if isinstance(record.details, dict) else None
+    return f" (model trained by `{command}`)" if command else ""
+
+
+def _cell(record: EvalRecord, metric: str, out_dir: Path, number: dict[Path, int] | None = None) -> str:
+    if metric not in record.metrics:
+        return ""
+    if record.path is None:
+        return _format(record.metrics[metric])
+    source = f" [{number[record.path]}]" if number else ""
+    return f"[{_format(record.metrics[metric])}]({_relative(record.path, out_dir)}){source}"
+
+
+def render_by_dataset_rows(task: str, layout: TaskLayout, records: list[EvalRecord], out_dir: Path) -> list[str]:
+    """One row per (model, dataset): for tasks measured on many pair sets and directions."""
+    lines = [f"## {layout.title} (`{task}`)", ""]
+    missing = [d for d in layout.datasets if not any(r.dataset == d for r in records)]
+    if missing:
+        lines += ["Not here: " + ", ".join(
+            f"{dataset_label(d)} ({NOT_AVAILABLE if not dataset_available(d) else NOT_RUN})" for d in missing
+        ) + ".", ""]
+    found = list(dict.fromkeys(m for r in records for m in r.metrics))
+    preferred = [m for m in found if m in layout.metrics]
+    metrics = _ordered(preferred if layout.only_preferred and preferred else found, layout.metrics)
+    number, source_lines = _sources(records, out_dir)
+    lines += ["| model | data, direction | " + " | ".join(metrics) + " | source |",
+              "|" + "---|" * (len(metrics) + 3)]
+    for record in sorted(records, key=lambda r: (row_label(r), r.dataset)):
+        cells = [row_label(record), dataset_label(record.dataset)] + [_cell(record, m, out_dir) for m in metrics]
+        cells.append(f"[{number[record.path]}]" if record.path is not None else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    protocols = sorted({r.protocol for r in records})
+    if protocols:
+        lines += ["", "Protocols: " + "; ".join(f"`{p}`" for p in protocols) + "."]
+    return lines + source_lines + [""]
+
+
 def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str]:
     layout = TASKS.get(task, TaskLayout(task, (), ()))
     if layout.methods_as_rows:
         records = split_methods(records)
+    if layout.datasets_as_rows:
+        return render_by_dataset_rows(task, layout, records, out_dir)
     datasets = list(layout.datasets) + sorted({r.dataset for r in records} - set(layout.datasets))
     rows = list(dict.fromkeys(row_label(r) for r in sorted(records, key=lambda r: (r.model, row_label(r)))))
     cell: dict[tuple[str, str], EvalRecord] = {(row_label(r), r.dataset): r for r in records}
@@ -163,7 +226,9 @@ def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str
         lines += ["", "Sources:", ""]
         by_path = {r.path: r for r in records}
         lines += [
-            f"{number[p]}. [{_relative(p, out_dir)}]({_relative(p, out_dir)}): `{by_path[p].command}`" for p in sources
+            f"{number[p]}. [{_relative(p, out_dir)}]({_relative(p, out_dir)}): `{by_path[p].command}`"
+            f"{_trained_by(by_path[p])}"
+            for p in sources
         ]
     plots = [(r, plot) for r in records if r.path is not None for plot in r.plots]
     for record, plot in plots:

@@ -11,7 +11,7 @@ judged against copies of its own answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Iterable, Literal, Sequence
 
 import numpy as np
 
@@ -91,14 +91,29 @@ def evaluate_pairs(
 # --- built-in pair sets from the loaders in `bgtai.data` ------------------------------
 
 
-def tuxpaint_pairs(first: str, second: str) -> PairSet:
+Split = Literal["test", "all"]
+SPLITS: tuple[str, ...] = ("test", "all")
+
+
+def select_split(dataset: str, items: Iterable[Any], split: Split) -> tuple[list[Any], str]:
+    """The items of `split` ("test": the test items of `bgtai.data.splits`, which training leaves out) and its name."""
+    from bgtai.data.splits import is_test_item, split_rule
+
+    if split == "all":
+        return list(items), "all items (training items included)"
+    if split != "test":
+        raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    return [item for item in items if is_test_item(dataset, item)], f"test split: {split_rule(dataset)}"
+
+
+def tuxpaint_pairs(first: str, second: str, split: Split = "test") -> PairSet:
     """Tux Paint stamps: the same object as picture, sound effect, English description, spoken description.
 
     Only stamps that have both sides take part. Descriptions shared by several stamps are merged.
     """
     from bgtai.data import load_tuxpaint
 
-    items = list(load_tuxpaint())
+    items, split_name = select_split("tuxpaint", load_tuxpaint(), split)
     getters: dict[str, tuple[str, Callable[[Any], Any]]] = {
         "sound": ("audio", lambda it: it.audio),
         "speech": ("audio", lambda it: it.meta.get("speech") if it.meta else None),
@@ -120,7 +135,7 @@ def tuxpaint_pairs(first: str, second: str) -> PairSet:
         Side(second, mb, b_inputs),
         links,
         "item",
-        f"Tux Paint stamps with a {first} and a {second} ({len(usable)} objects)",
+        f"Tux Paint stamps with a {first} and a {second} ({len(usable)} objects; {split_name})",
     )
 
 
@@ -145,30 +160,34 @@ def captioned_pairs(
     )
 
 
-def _coco() -> PairSet:
+def _coco(split: Split) -> PairSet:
     from bgtai.data import load_coco
 
-    items = list(load_coco())  # every split present
-    return captioned_pairs("coco-image-text", items, "image", "picture", "COCO-mini images and their 5 captions")
+    items, split_name = select_split("coco", load_coco(), split)
+    return captioned_pairs(
+        "coco-image-text", items, "image", "picture", f"COCO-mini images and their 5 captions; {split_name}"
+    )
 
 
-def _fsdd() -> PairSet:
+def _fsdd(split: Split) -> PairSet:
     from bgtai.data import load_fsdd
 
+    items, split_name = select_split("fsdd", load_fsdd(), split)
     return captioned_pairs(
-        "fsdd-speech-text", list(load_fsdd()), "audio", "speech", "FSDD spoken digits and the digit word", "class"
+        "fsdd-speech-text", items, "audio", "speech", f"FSDD spoken digits and the digit word; {split_name}", "class"
     )
 
 
-def _asterisk() -> PairSet:
+def _asterisk(split: Split) -> PairSet:
     from bgtai.data import load_asterisk
 
+    items, split_name = select_split("asterisk", load_asterisk(), split)
     return captioned_pairs(
-        "asterisk-speech-text", list(load_asterisk()), "audio", "speech", "Asterisk prompts and transcripts"
+        "asterisk-speech-text", items, "audio", "speech", f"Asterisk prompts and transcripts; {split_name}"
     )
 
 
-def _clotho() -> PairSet:
+def _clotho(split: Split) -> PairSet:  # no training source uses Clotho: every split is a test split
     from bgtai.data import load_clotho
 
     items = list(load_clotho(require_audio=True))
@@ -177,13 +196,13 @@ def _clotho() -> PairSet:
     )
 
 
-BUILTIN_PAIRS: dict[str, Callable[[], PairSet]] = {
-    "tuxpaint-sound-image": lambda: tuxpaint_pairs("sound", "picture"),
-    "tuxpaint-sound-text": lambda: tuxpaint_pairs("sound", "description"),
-    "tuxpaint-speech-text": lambda: tuxpaint_pairs("speech", "description"),
-    "tuxpaint-speech-image": lambda: tuxpaint_pairs("speech", "picture"),
-    "tuxpaint-image-text": lambda: tuxpaint_pairs("picture", "description"),
-    "tuxpaint-speech-sound": lambda: tuxpaint_pairs("speech", "sound"),
+BUILTIN_PAIRS: dict[str, Callable[[Split], PairSet]] = {
+    "tuxpaint-sound-image": lambda split: tuxpaint_pairs("sound", "picture", split),
+    "tuxpaint-sound-text": lambda split: tuxpaint_pairs("sound", "description", split),
+    "tuxpaint-speech-text": lambda split: tuxpaint_pairs("speech", "description", split),
+    "tuxpaint-speech-image": lambda split: tuxpaint_pairs("speech", "picture", split),
+    "tuxpaint-image-text": lambda split: tuxpaint_pairs("picture", "description", split),
+    "tuxpaint-speech-sound": lambda split: tuxpaint_pairs("speech", "sound", split),
     "coco-image-text": _coco,
     "fsdd-speech-text": _fsdd,
     "asterisk-speech-text": _asterisk,
@@ -191,7 +210,8 @@ BUILTIN_PAIRS: dict[str, Callable[[], PairSet]] = {
 }
 
 
-def builtin_pairs(name: str) -> PairSet:
+def builtin_pairs(name: str, split: Split = "test") -> PairSet:
+    """A built-in pair set; `split="test"` keeps the items that joint-space training leaves out."""
     if name not in BUILTIN_PAIRS:
         raise ValueError(f"unknown pair set {name!r}; known: {', '.join(BUILTIN_PAIRS)}")
-    return BUILTIN_PAIRS[name]()
+    return BUILTIN_PAIRS[name](split)

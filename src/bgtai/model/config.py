@@ -70,6 +70,9 @@ class JointConfig:
     front_end_dims: dict[str, int] = field(default_factory=dict)  # encoder name -> width; KNOWN_DIMS fill gaps
     language: dict[str, Any] = field(default_factory=dict)  # LanguageEncoderConfig fields other than front-ends
     shared_language_encoder: bool = True
+    # True: text is the frozen front-end's mean-pooled sentence embedding, unchanged (no trainable text parts),
+    # and audio and images learn to land in that space (LiT-style "locked" tower); needs heads.dim = text width
+    locked_text: bool = False
     image: ImageBlockConfig = field(default_factory=ImageBlockConfig)
     heads: HeadsConfig = field(default_factory=HeadsConfig)
 
@@ -90,7 +93,16 @@ class JointConfig:
         reserved = {"feature_frontends", "token_frontends", "frontend_layers", "frontend_stride"} & set(self.language)
         if reserved:
             raise ValueError(f"language settings {sorted(reserved)} are derived from front_ends; do not set them")
-        self.language_config("text" if "text" in self.front_ends else "audio")  # validates the sizes
+        if self.locked_text:
+            if "text" not in self.front_ends:
+                raise ValueError("locked_text needs a text front-end")
+            if self.heads.dim != self.dim_of("text"):
+                raise ValueError(
+                    f"locked_text keeps the text front-end's space: heads.dim must be {self.dim_of('text')} "
+                    f"({self.front_ends['text']}'s width), not {self.heads.dim}"
+                )
+        if self.language_modalities:
+            self.language_config(self.language_modalities[0])  # validates the sizes
 
     @property
     def modalities(self) -> list[str]:
@@ -99,9 +111,14 @@ class JointConfig:
     def dim_of(self, modality: str) -> int:
         return self.front_end_dims[self.front_ends[modality]]
 
+    @property
+    def language_modalities(self) -> list[str]:
+        """The modalities that go through the language encoder (text and audio, less text when it is locked)."""
+        return [m for m in LANGUAGE_MODALITIES if m in self.front_ends and not (m == "text" and self.locked_text)]
+
     def language_config(self, modality: str | None = None) -> LanguageEncoderConfig:
         """The language encoder's config: every language front-end when shared, else `modality`'s only."""
-        names = [m for m in LANGUAGE_MODALITIES if m in self.front_ends]
+        names = self.language_modalities
         if not self.shared_language_encoder and modality is not None:
             names = [modality]
         frontends = {self.front_ends[m]: self.dim_of(m) for m in names}

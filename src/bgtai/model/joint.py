@@ -12,7 +12,9 @@ training calls on cached features. `model.encode(modality, inputs)` starts from 
 front-end through `bgtai.encode_sequence` (cached), then the trainable parts in eval mode,
 so the same input always gives the same vector.
 
-Text and audio go through the language encoder (`bgtai.model.language_encoder`), shared by
+With `locked_text` the text embedding is the frozen front-end's normalised mean (for MiniLM, its
+sentence embedding) and only audio and images are trained to meet it. Otherwise text and audio
+go through the language encoder (`bgtai.model.language_encoder`), shared by
 default, its pooled `h_L` into the language head(s); images go through the image block.
 `save(path)` writes `config.json` and `model.safetensors` into a folder; `load_model(path)`
 rebuilds the model from them, offline, with bit-identical weights.
@@ -32,7 +34,7 @@ from bgtai.errors import BadInputError
 from bgtai.model.config import JointConfig
 from bgtai.model.heads import Heads
 from bgtai.model.image_block import ImageBlock
-from bgtai.model.language_encoder import LanguageEncoder
+from bgtai.model.language_encoder import LanguageEncoder, masked_mean
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -44,7 +46,7 @@ class JointModel(nn.Module):
     def __init__(self, config: JointConfig) -> None:
         super().__init__()
         self.config = config
-        language = [m for m in ("text", "audio") if m in config.front_ends]
+        language = config.language_modalities
         if config.shared_language_encoder:
             encoders = {"shared": LanguageEncoder(config.language_config())} if language else {}
         else:
@@ -66,6 +68,8 @@ class JointModel(nn.Module):
 
     def parts_for(self, modality: str) -> list[nn.Module]:
         """The trainable modules a modality's embedding passes through (to freeze or train them)."""
+        if modality == "text" and self.config.locked_text:
+            return []
         head = self.heads.head_for(modality)
         if modality == "image":
             return [self.image, head]  # type: ignore[list-item]
@@ -75,6 +79,8 @@ class JointModel(nn.Module):
         """(B, width) features before the head: `h_L` for language, the image block's output for images."""
         if modality == "image":
             return self.image(features, mask)  # type: ignore[misc]
+        if modality == "text" and self.config.locked_text:
+            return masked_mean(features.float(), mask.bool())  # the front-end's own sentence embedding
         if modality not in ("text", "audio") or modality not in self.config.front_ends:
             raise ValueError(f"this model embeds {', '.join(self.modalities)}, not {modality!r}")
         encoder = self.language["shared" if self.config.shared_language_encoder else modality]
@@ -82,6 +88,8 @@ class JointModel(nn.Module):
 
     def embed(self, modality: str, features: Tensor, mask: Tensor) -> Tensor:
         """(B, d) unit-norm joint embeddings of padded frozen features."""
+        if modality == "text" and self.config.locked_text:
+            return torch.nn.functional.normalize(self.pooled(modality, features, mask), dim=-1)
         return self.heads(modality, self.pooled(modality, features, mask))
 
     def forward(self, batch: Mapping[str, FeatureBatch]) -> dict[str, Tensor]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import hashlib
 import math
 import os
@@ -42,6 +43,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from bgtai.eval.results import current_command
 from bgtai.losses import PAIR_TERMS, SLAVA_VARIANTS, CrossModalMoCo, PairwiseLoss, info_nce, momentum_update, slava_terms
 from bgtai.losses.infonce import NO_LABEL
 from bgtai.model.joint import JointModel, load_model, pad_sequences
@@ -51,6 +53,7 @@ from bgtai.train.recipes import Recipe, StageConfig
 CHECKPOINT = "checkpoint.pt"
 BEST = "best"
 LOG = "log.csv"
+TRAINING_FILE = "training.json"  # beside a best model: the recipe, the command and the pairs that made it
 CAPTION_KINDS = ("av", "audio", "visual")
 LOG_FIELDS = ("stage", "epoch", "step", "train_loss", "val_loss", "lr", "seconds")
 
@@ -267,6 +270,13 @@ class JointTrainer:
             self.loss = PairwiseLoss(("AV", "AT", "VT"), objective.temperature, objective.learn_scale)
             self.momentum = None
         self.train_rows, self.val_rows = split_validation(data, recipe.optim.val_fraction, recipe.seed)
+        pair_counts: dict[str, int] = {}
+        for how in data.how:
+            pair_counts[how] = pair_counts.get(how, 0) + 1
+        self.provenance: dict[str, Any] = {
+            "recipe": recipe.to_dict(), "command": current_command(), "pairs": dict(sorted(pair_counts.items())),
+            "train_pairs": int(len(self.train_rows)), "validation_pairs": int(len(self.val_rows)),
+        }
         self.history: list[dict[str, Any]] = []
         self.stage_index, self.epoch, self.step = 0, 0, 0
         self.best_val = math.inf
@@ -365,7 +375,7 @@ class JointTrainer:
                     self.best_val = val_loss
                 if distributed.is_main():
                     if improved or not (self.out / BEST).exists():
-                        save_model_atomically(self.model, self.out / BEST)
+                        save_model_atomically(self.model, self.out / BEST, self.provenance)
                     self.save_checkpoint()
                     self._write_log()
                     if writer is not None:
@@ -533,11 +543,13 @@ def warmup_cosine(step: int, warmup: int, total: int, min_ratio: float = 0.0) ->
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def save_model_atomically(model: JointModel, folder: Path) -> Path:
-    """Write the model into a temporary sibling folder, then swap it in for `folder`."""
+def save_model_atomically(model: JointModel, folder: Path, provenance: dict[str, Any] | None = None) -> Path:
+    """Write the model (and `training.json` from `provenance`) into a temporary sibling folder, then swap it in."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     model.save(temporary)
+    if provenance is not None:
+        (temporary / TRAINING_FILE).write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     old = folder.parent / f".{folder.name}.old"
     if old.exists():
         shutil.rmtree(old)

@@ -4,7 +4,9 @@ Stages, each printed as it finishes:
 1. the datasets found under the data root;
 2. embedding them with the frozen encoders (features are cached: a second run is fast);
 3. grouped nearest-neighbour accuracy of each audio encoder on ESC-50 fold 4 and UrbanSound8K;
-4. the linear-probe table (the protocols of `bgtai eval probe`).
+4. the linear-probe table (the protocols of `bgtai eval probe`);
+5. the joint space (`bgtai.cli.demo_joint`): train the default recipe (resumed or reused when a run
+   exists), its zero-shot and retrieval table on unseen items, and cross-modal queries.
 Whisper runs a full 30 s window per clip, so on a 2-core CPU it embeds about one short clip
 per second: by default it sees the speech sets that are small and ESC-50 fold 4;
 `--full` adds UrbanSound8K, FSDD and Asterisk for it.
@@ -38,6 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="embed the bundled real datasets and print the results tables")
     parser.add_argument("--full", action="store_true", help="also run Whisper over UrbanSound8K, FSDD and Asterisk")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: all cores)")
+    parser.add_argument("--recipe", default=None, help="joint-space recipe the demo trains (default: unibrivl-moco-locked-text)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs a stage for the demo's training (default 10)")
+    parser.add_argument("--no-train", action="store_true", help="skip the joint-space stages")
     parser.set_defaults(func=run)
 
 
@@ -175,6 +180,10 @@ def run(args: argparse.Namespace) -> int:
     _stage_embed(args.full)
     _stage_nearest_neighbour(args.full)
     _stage_probe(args.full)
+    if not args.no_train:
+        from bgtai.cli.demo_joint import DEMO_EPOCHS, DEMO_RECIPE, stage_joint
+
+        stage_joint(args.recipe or DEMO_RECIPE, args.epochs or DEMO_EPOCHS)
     print(f"\ndemo finished in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -1,0 +1,132 @@
+"""The joint-space stages of `bgtai demo`: train a recipe, score it, and answer a few cross-modal queries.
+
+Training writes `runs/demo-RECIPE` and resumes it when a run was cut off; a finished run is
+reused, so a second demo only evaluates. The scores use the same test splits as
+`bgtai eval retrieval` (items that training leaves out) and the zero-shot protocols of
+`bgtai eval zeroshot`; the queries print what a person can judge by eye: the sounds and
+pictures nearest to a sentence, and the Tux Paint pictures nearest to ESC-50 clips.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bgtai.cli import format_table
+
+DEMO_RECIPE = "unibrivl-moco-locked-text"
+DEMO_EPOCHS = 10
+DONE_MARK = ".done"
+RETRIEVAL_ROWS: tuple[tuple[str, str], ...] = (  # (pair set, direction as `direction_label` names it)
+    ("tuxpaint-sound-image", "A->I"),
+    ("tuxpaint-sound-image", "I->A"),
+    ("tuxpaint-sound-text", "A->T"),
+    ("coco-image-text", "T->I"),
+    ("coco-image-text", "I->T"),
+    ("fsdd-speech-text", "A->T"),
+    ("asterisk-speech-text", "A->T"),
+)
+QUERY_SENTENCES: tuple[str, ...] = ("a dog barking", "rain falling", "a bell ringing", "a car driving past")
+QUERY_ESC50_CLASSES: tuple[str, ...] = ("dog", "rooster", "church_bells", "airplane")
+
+
+def train_demo_model(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, runs: Path = Path("runs")) -> Path:
+    """The best model folder of the demo run, training (or resuming) it when it is not finished."""
+    from bgtai.train.joint import train
+    from bgtai.train.recipes import load_recipe
+
+    out = runs / f"demo-{recipe_name}"
+    best = out / "best"
+    if (out / DONE_MARK).exists() and best.is_dir():
+        print(f"using the finished run {out} (delete it to train again)", flush=True)
+        return best
+    recipe = load_recipe(recipe_name, [f"stages.{i}.epochs={epochs}" for i in range(len(load_recipe(recipe_name).stages))])
+    started = time.perf_counter()
+    resume = (out / "checkpoint.pt").exists()
+    summary = train(recipe, out, resume=resume, progress=True)
+    (out / DONE_MARK).write_text(f"{len(summary.history)} epochs\n", encoding="utf-8")
+    print(f"trained {recipe_name} for {epochs} epoch(s) a stage in {time.perf_counter() - started:.0f} s "
+          f"(best validation loss {summary.best_val:.4f}) -> {best}", flush=True)
+    return best
+
+
+def joint_scores(model: Any) -> list[list[Any]]:
+    """Rows (task, data, metric, value, chance) for the demo table."""
+    from bgtai.eval.datasets import load_classification_set
+    from bgtai.eval.retrieval import builtin_pairs, direction_label, evaluate_pairs
+    from bgtai.eval.zeroshot import zero_shot_classify
+
+    rows: list[list[Any]] = []
+    for dataset, fold, name in (("esc50", None, "ESC-50 fold 4 (50 classes)"),
+                                ("urbansound8k", 10, "UrbanSound8K fold 10 (10 classes)")):
+        data = load_classification_set(dataset)
+        keep = np.arange(len(data.labels)) if fold is None else np.flatnonzero(data.folds == fold)
+        labels = [str(data.labels[i]) for i in keep]
+        result = zero_shot_classify(model, [data.inputs[i] for i in keep], labels)
+        rows.append(["zero-shot", name, "top-1", f"{result.metrics['top1']:.4f}", f"{1 / len(set(labels)):.4f}"])
+    cache: dict[str, Any] = {}
+    for name, wanted in RETRIEVAL_ROWS:
+        if name not in cache:
+            pairs = builtin_pairs(name, "test")
+            cache[name] = (pairs, evaluate_pairs(model, pairs))
+        pairs, results = cache[name]
+        for direction, result in results.items():
+            if direction != wanted:
+                continue
+            gallery = len(pairs.b.inputs) if direction == direction_label(pairs.a, pairs.b) else len(pairs.a.inputs)
+            rows.append(["retrieval", f"{name} {direction} ({result.scored} queries)", "R@1 / R@10 / MRR",
+                         f"{result.metrics['R@1']:.3f} / {result.metrics['R@10']:.3f} / {result.metrics['MRR']:.3f}",
+                         f"R@1 {1 / gallery:.3f}"])
+    return rows
+
+
+def _normalised(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def cross_modal_queries(model: Any, top: int = 3) -> list[list[str]]:
+    """Rows (query, modality searched, best matches) over Tux Paint test sounds and pictures and COCO val."""
+    from bgtai.data import load_coco, load_esc50, load_tuxpaint
+    from bgtai.data.splits import is_test_item
+
+    stamps = [s for s in load_tuxpaint() if is_test_item("tuxpaint", s)]
+    sounds = [(s.audio, s.texts[0] if s.texts else s.id) for s in stamps if s.audio is not None]
+    pictures = [(s.image, f"Tux Paint: {s.texts[0] if s.texts else s.id}") for s in stamps if s.image is not None]
+    pictures += [(c.image, f"COCO: {c.texts[0]}") for c in load_coco(split="val") if c.image is not None and c.texts]
+    sound_vectors = _normalised(model.encode("audio", [path for path, _ in sounds]))
+    picture_vectors = _normalised(model.encode("image", [path for path, _ in pictures]))
+    rows = []
+
+    def best(query: np.ndarray, vectors: np.ndarray, names: list[str]) -> str:
+        order = np.argsort(-(vectors @ query))[:top]
+        return "; ".join(f"{names[i][:60]} ({float(vectors[i] @ query):.2f})" for i in order)
+
+    text_vectors = _normalised(model.encode("text", list(QUERY_SENTENCES)))
+    for sentence, vector in zip(QUERY_SENTENCES, text_vectors):
+        rows.append([f'"{sentence}"', "Tux Paint sounds", best(vector, sound_vectors, [n for _, n in sounds])])
+        rows.append(["", "pictures", best(vector, picture_vectors, [n for _, n in pictures])])
+    clips = {}
+    for item in load_esc50():
+        if int(item.fold) == 4 and str(item.label) in QUERY_ESC50_CLASSES and str(item.label) not in clips:
+            clips[str(item.label)] = item.audio
+    clip_names = [c for c in QUERY_ESC50_CLASSES if c in clips]
+    clip_vectors = _normalised(model.encode("audio", [clips[c] for c in clip_names]))
+    for label, vector in zip(clip_names, clip_vectors):
+        rows.append([f"ESC-50 clip '{label}' ({Path(clips[label]).stem})", "pictures",
+                     best(vector, picture_vectors, [n for _, n in pictures])])
+    return rows
+
+
+def stage_joint(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS) -> None:
+    from bgtai.model.joint import load_model
+
+    print(f"\n== Joint space: train {recipe_name} on the real training pairs ({epochs} epochs; ESC-50 held out)\n",
+          flush=True)
+    model = load_model(train_demo_model(recipe_name, epochs))
+    print("\n== Joint space: zero-shot classification and retrieval on items training never saw\n", flush=True)
+    print(format_table(["task", "data", "metric", "value", "chance"], joint_scores(model)), flush=True)
+    print("\n== Joint space: cross-modal queries (cosine similarity in brackets)\n", flush=True)
+    print(format_table(["query", "searched", "best matches"], cross_modal_queries(model)), flush=True)

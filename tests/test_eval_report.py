@@ -110,3 +110,22 @@ def test_retrieval_has_one_row_per_model_and_direction(tmp_path: Path) -> None:
     assert len(rows) == 2
     by_direction = {row.split(" | ")[1]: row for row in rows}
     assert "[0.2500]" in by_direction["tuxpaint sound->picture"] and "[0.5000]" in by_direction["tuxpaint picture->sound"]
+
+
+def test_joint_summary_has_one_row_per_trained_model_in_fixed_columns(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    trained = {"recipe": "slava-av", "trained_by": "bgtai train --recipe slava-av"}
+    write_result(EvalRecord("zeroshot", "esc50", "p", "runs/a/best", {"top1": 0.25}, "bgtai eval zeroshot", trained),
+                 results / "z.json")
+    write_result(EvalRecord("retrieval", "coco-image-text T->I", "p", "runs/a/best", {"R@1": 0.1, "R@5": 0.3},
+                            "bgtai eval retrieval", trained), results / "r.json")
+    write_result(EvalRecord("zeroshot", "esc50", "p", "encoder-only", {"top1": 0.9}, "bgtai eval zeroshot"),
+                 results / "untrained.json")
+    text = render_report(results, tmp_path / "RESULTS.md")
+    table = text[text.index("## Joint space"):].split("\n## ")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    assert len(rows) == 1 and "slava-av" in rows[0]  # only results of trained models
+    cells = rows[0].split(" | ")
+    assert cells[2] == "[0.2500](results/z.json)" and "not run" in cells[3]  # US8K fold 10 missing
+    assert "[0.1000](results/r.json)" in rows[0] and "[0.3000](results/r.json)" in rows[0]
+    assert "(model trained by `bgtai train --recipe slava-av`)" in text

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from bgtai.config import data_root
+from bgtai.eval.joint_summary import render_joint_summary
 from bgtai.eval.results import EvalRecord, read_results
 
 NOT_AVAILABLE = "not available here"
@@ -250,6 +251,7 @@ def render_report(results_dir: str | Path, out_path: str | Path) -> str:
         "that made it.",
         "",
     ]
+    lines += render_joint_summary(records, lambda path: _relative(path, out_dir))
     tasks = list(TASKS) + sorted({r.task for r in records} - set(TASKS))
     for task in tasks:
         lines += render_task(task, [r for r in records if r.task == task], out_dir)

@@ -129,3 +129,18 @@ def test_joint_summary_has_one_row_per_trained_model_in_fixed_columns(tmp_path: 
     assert cells[2] == "[0.2500](results/z.json)" and "not run" in cells[3]  # US8K fold 10 missing
     assert "[0.1000](results/r.json)" in rows[0] and "[0.3000](results/r.json)" in rows[0]
     assert "(model trained by `bgtai train --recipe slava-av`)" in text
+
+
+def test_single_versus_two_stage_verdict_follows_the_numbers(tmp_path: Path) -> None:
+    from bgtai.eval.joint_summary import stage_comparison
+
+    def record(model: str, stages: int, direction: str, mrr: float) -> EvalRecord:
+        return EvalRecord("retrieval", f"tuxpaint-sound-image {direction}", "p", model, {"MRR": mrr}, "c",
+                          {"recipe": model, "stages": stages})
+
+    records = [record("one", 1, "A->I", 0.3), record("one", 1, "I->A", 0.3),
+               record("two", 2, "A->I", 0.2), record("two", 2, "I->A", 0.5)]
+    assert "refuted" in stage_comparison(records)[0]  # single 0.30 < two-stage mean 0.35
+    records[0] = record("one", 1, "A->I", 0.5)
+    assert "reproduced" in stage_comparison(records)[0]  # single 0.40 > 0.35
+    assert stage_comparison(records[:2]) == []  # no two-stage model: no verdict

@@ -11,6 +11,7 @@ import importlib
 import pkgutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -160,7 +161,7 @@ def run_probe(args: argparse.Namespace) -> int:
     return 0
 
 
-def _provenance(model: str) -> dict[str, str]:
+def _provenance(model: str) -> dict[str, Any]:
     """The recipe and training command of a trained joint model (row label and sources of the report)."""
     from bgtai.eval.embedders import training_provenance
 

@@ -65,12 +65,13 @@ def load_embedder(spec: str) -> JointEmbedder:
 
 
 def training_provenance(spec: str) -> dict[str, Any]:
-    """For a joint model folder written by the trainer: {"recipe": name, "trained_by": command}; else {}."""
+    """For a joint model folder written by the trainer: {"recipe", "stages", "trained_by"}; else {}."""
     path = Path(spec) / "training.json"
     if not path.is_file():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {"recipe": str(data["recipe"]["name"]), "trained_by": str(data["command"])}
+        return {"recipe": str(data["recipe"]["name"]), "stages": len(data["recipe"]["stages"]),
+                "trained_by": str(data["command"])}
     except (OSError, ValueError, KeyError, TypeError):
         return {}  # provenance is a courtesy: an unreadable file must not stop an evaluation

@@ -72,4 +72,37 @@ def render_joint_summary(records: Sequence[EvalRecord], link: Callable[[Path], s
             else:
                 cells.append(f"[{value:.4f}]({link(record.path)})" if record.path is not None else f"{value:.4f}")
         lines.append("| " + " | ".join(cells) + " |")
-    return lines + [""]
+    return lines + [""] + stage_comparison(joint)
+
+
+AUDIO_VISUAL = ("tuxpaint-sound-image A->I", "tuxpaint-sound-image I->A")
+
+
+def stage_comparison(records: Sequence[EvalRecord]) -> list[str]:
+    """SLAVA's claim, single stage beats two stage on audio->visual retrieval, checked on these results.
+
+    Compares the best single-stage and the best two-stage model by the mean MRR over both Tux Paint
+    sound<->picture directions; says "reproduced" or "refuted", or nothing when either kind is missing.
+    """
+    by_model: dict[str, dict[str, float]] = {}
+    stages: dict[str, int] = {}
+    for record in records:
+        count = record.details.get("stages") if isinstance(record.details, dict) else None
+        if record.dataset in AUDIO_VISUAL and isinstance(count, int) and "MRR" in record.metrics:
+            by_model.setdefault(record.model, {})[record.dataset] = record.metrics["MRR"]
+            stages[record.model] = count
+    complete = {m: sum(v.values()) / len(v) for m, v in by_model.items() if len(v) == len(AUDIO_VISUAL)}
+    single = {m: v for m, v in complete.items() if stages[m] == 1}
+    two = {m: v for m, v in complete.items() if stages[m] >= 2}
+    if not single or not two:
+        return []
+    best_single, best_two = max(single, key=single.get), max(two, key=two.get)  # type: ignore[arg-type]
+    verdict = "reproduced" if single[best_single] > two[best_two] else "refuted"
+    return [
+        f"**Single stage vs two stage (SLAVA's claim) on audio<->visual retrieval, {verdict} here**: mean MRR over "
+        f"Tux Paint sound->picture and picture->sound, best single-stage model `{best_single}` "
+        f"{single[best_single]:.4f} vs best two-stage model `{best_two}` {two[best_two]:.4f} "
+        f"({len(single)} single-stage and {len(two)} two-stage models compared; few test objects, so a small "
+        "difference is within noise).",
+        "",
+    ]

@@ -76,3 +76,17 @@ def test_no_training_pair_uses_an_item_that_retrieval_scores(pairs) -> None:
     with_test = build_pairs(PairOptions(sources=["tuxpaint"], exclude_test=False))
     without = build_pairs(PairOptions(sources=["tuxpaint"]))
     assert 0.55 < len(without) / len(with_test) < 0.85  # about 30 % of stamps are test
+
+
+def test_gloss_view_pairs_and_retrieval_set_match_the_raw_captions() -> None:
+    from bgtai.eval.retrieval import builtin_pairs
+    from bgtai.gloss.view import gloss_view
+
+    raw = build_pairs(PairOptions(sources=["coco"]))
+    both = build_pairs(PairOptions(sources=["coco"], gloss_view=True))
+    glossed = [p for p in both if p.how == "coco caption gloss"]
+    assert len(glossed) == len(raw) and len(both) == 2 * len(raw)
+    assert [(p.image, p.label, p.caption) for p in glossed] == [(p.image, p.label, gloss_view(p.caption)) for p in raw]
+    text, gloss = builtin_pairs("coco-image-text"), builtin_pairs("coco-image-gloss")
+    assert gloss.a.inputs == text.a.inputs  # the same pictures
+    assert all(t == t.upper() for t in gloss.b.inputs) and not set(gloss.b.inputs) & set(text.b.inputs)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from bgtai.data.splits import is_test_item
+from bgtai.gloss.view import gloss_view
 from bgtai.strict_fields import require_known_fields
 
 SOURCES: tuple[str, ...] = (
@@ -83,6 +84,7 @@ class PairOptions:
     esc50_exclude_folds: list[int] = field(default_factory=lambda: [4])
     max_per_source: dict[str, int] = field(default_factory=dict)
     exclude_test: bool = True  # leave out the test items of `bgtai.data.splits` (what eval retrieval scores)
+    gloss_view: bool = False  # also pair each COCO picture with the gloss of each caption (bgtai.gloss.view)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -227,6 +229,10 @@ def _coco(options: PairOptions, root: Path | None) -> Iterable[Pair]:
             for caption in item.texts:
                 yield Pair("coco caption", "coco", f"coco:{item.id}", image=item.image, caption=caption,
                            visual_caption=caption, label=f"coco:{item.id}")
+                if options.gloss_view:
+                    gloss = gloss_view(caption)
+                    yield Pair("coco caption gloss", "coco", f"coco:{item.id}", image=item.image, caption=gloss,
+                               visual_caption=gloss, label=f"coco:{item.id}")
 
 
 def _fsdd(options: PairOptions, root: Path | None) -> Iterable[Pair]:

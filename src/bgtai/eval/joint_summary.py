@@ -27,6 +27,8 @@ COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("R@5", "retrieval", "coco-image-text T->I", "R@5"),
     ("R@10", "retrieval", "coco-image-text T->I", "R@10"),
     ("COCO-mini image->text R@1", "retrieval", "coco-image-text I->T", "R@1"),
+    ("COCO-mini gloss->image R@1", "retrieval", "coco-image-gloss T->I", "R@1"),
+    ("R@10", "retrieval", "coco-image-gloss T->I", "R@10"),
     ("FSDD speech->transcript R@1", "retrieval", "fsdd-speech-text A->T", "R@1"),
     ("Asterisk speech->transcript R@1", "retrieval", "asterisk-speech-text A->T", "R@1"),
 )

@@ -10,7 +10,7 @@ judged against copies of its own answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Literal, Sequence
 
 import numpy as np
@@ -169,6 +169,19 @@ def _coco(split: Split) -> PairSet:
     )
 
 
+def _coco_gloss(split: Split) -> PairSet:
+    """COCO-mini with each caption replaced by its sign-language-style gloss: raw vs glossed caption->image."""
+    from bgtai.data import load_coco
+    from bgtai.gloss.view import gloss_view
+
+    items, split_name = select_split("coco", load_coco(), split)
+    glossed = [replace(item, texts=tuple(gloss_view(text) for text in item.texts)) for item in items]
+    return captioned_pairs(
+        "coco-image-gloss", glossed, "image", "picture",
+        f"COCO-mini images and the gloss of their 5 captions (bgtai.gloss.view); {split_name}",
+    )
+
+
 def _fsdd(split: Split) -> PairSet:
     from bgtai.data import load_fsdd
 
@@ -204,6 +217,7 @@ BUILTIN_PAIRS: dict[str, Callable[[Split], PairSet]] = {
     "tuxpaint-image-text": lambda split: tuxpaint_pairs("picture", "description", split),
     "tuxpaint-speech-sound": lambda split: tuxpaint_pairs("speech", "sound", split),
     "coco-image-text": _coco,
+    "coco-image-gloss": _coco_gloss,
     "fsdd-speech-text": _fsdd,
     "asterisk-speech-text": _asterisk,
     "clotho-audio-text": _clotho,

@@ -184,3 +184,23 @@ def test_concurrent_writers_of_one_entry_never_expose_a_partial_file(tmp_path: P
             thread.join()
     assert seen and set(seen) == {"ok"}
     assert [p.name for p in cache.path(key).parent.iterdir()] == ["entry.npy"]
+
+
+def test_orphans_of_killed_writers_are_swept_but_fresh_temporaries_kept(tmp_path) -> None:
+    import os
+    import time
+
+    from bgtai.cache import FeatureCache
+
+    cache = FeatureCache(tmp_path)
+    key = "enc/abc/ab/abcdef"
+    folder = cache.path(key).parent
+    folder.mkdir(parents=True)
+    old, fresh = folder / ".tmp-old.npy", folder / ".tmp-fresh.npy"
+    old.write_bytes(b"partial")
+    fresh.write_bytes(b"being written")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    cache.put(key, np.zeros((2, 3), dtype=np.float32))
+    assert not old.exists() and fresh.exists()
+    assert cache.get(key).shape == (2, 3)

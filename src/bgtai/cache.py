@@ -11,7 +11,8 @@ Layout: `<root>/<encoder>/<settings hash>/<2 hex>/<content hash>.npy`, plus one
 
 Every write goes to a temporary file in the entry's own folder, is flushed to disk, then
 renamed over the entry (`os.replace` is atomic on one filesystem). A run killed mid-write
-leaves at most an orphan `.tmp-*` file, never a half-written entry, and several processes
+leaves at most an orphan `.tmp-*` file (swept from a folder, once it is an hour old, by the next
+process that writes there), never a half-written entry, and several processes
 writing the same entry each rename a complete file. An entry that still fails to load
 (damaged on disk, edited by hand) is a miss; the caller's next `put` replaces it.
 """
@@ -24,6 +25,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,6 +145,23 @@ def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+ORPHAN_AGE_S = 3600.0  # a temporary file this old belongs to a writer that was killed, not a slow one
+
+
+def sweep_orphans(folder: Path, older_than_s: float = ORPHAN_AGE_S) -> int:
+    """Delete the `.tmp-*` files a killed writer left in `folder` (not its subfolders); returns how many."""
+    now = time.time()
+    removed = 0
+    for temp in Path(folder).glob(f"{_TEMP_PREFIX}*"):
+        try:
+            if now - temp.stat().st_mtime > older_than_s:
+                temp.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # another process finished or removed it meanwhile
+    return removed
+
+
 class FeatureCache:
     """Sequences of features on disk, keyed by content + encoder + settings (see the module doc)."""
 
@@ -153,6 +172,7 @@ class FeatureCache:
         # settings.json text per settings folder, written with the folder's first entry
         self._descriptions: dict[str, str] = {}
         self._described: set[str] = set()
+        self._swept: set[Path] = set()
 
     def key_for(self, encoder: Encoder, item: Any, sample_rate: int | None = None) -> str | None:
         """The entry key of `item` under `encoder`, or None when the item cannot be named (not cached)."""
@@ -182,7 +202,11 @@ class FeatureCache:
         array = np.ascontiguousarray(array, dtype=np.float32)
         if array.ndim != 2:
             raise ValueError(f"cache entries are (T, D) sequences, got shape {array.shape}")
-        save_npy_atomic(self.path(key), array)
+        path = self.path(key)
+        save_npy_atomic(path, array)
+        if path.parent not in self._swept:
+            self._swept.add(path.parent)
+            sweep_orphans(path.parent)
         self.stats.writes += 1
         self._describe(key.rsplit("/", 2)[0])
 

@@ -48,6 +48,8 @@ def test_class_level_pairs_join_a_class_sound_with_a_picture_naming_it(pairs) ->
     assert dogs and all(p.audio is not None and p.image is not None for p in dogs)
     assert all("dog" in p.visual_caption.lower() or "pupp" in p.visual_caption.lower() for p in dogs)
     assert all(p.audio_caption and "dog bark" in p.audio_caption for p in dogs)
+    # the audio-visual caption names both, so SLAVA's caption variants really differ on these pairs
+    assert all(p.caption.startswith(p.audio_caption) and p.visual_caption[1:] in p.caption for p in dogs)
 
 
 def test_same_options_same_pairs_and_caps() -> None:

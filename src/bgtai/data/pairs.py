@@ -11,7 +11,8 @@ Sources (`PairOptions.sources`):
   other captions are not negatives);
 - `fsdd`, `asterisk`: speech with its transcript;
 - `class_pairs`: class-level audio-picture pairs: UrbanSound8K clips of a class with Tux Paint
-  or COCO pictures whose description names the class, plus both captions;
+  or COCO pictures whose description names the class, with the audio caption (class), the
+  visual caption (the picture's description) and an audio-visual caption joining both;
 - `esc50`: ESC-50 clips with class captions, only when `esc50` is not in `hold_out` (by
   default it is, so ESC-50 zero-shot stays zero-shot), and never from `esc50_exclude_folds`.
 
@@ -274,7 +275,9 @@ def _class_pairs(options: PairOptions, root: Path | None) -> Iterable[Pair]:
             continue
         for number, clip in enumerate(c for c in clips if c.label == label):
             picture_id, image, description = matching[number % len(matching)]
-            caption = _template(clip.id, options.seed).format(class_phrase(label))
+            audio_caption = _template(clip.id, options.seed).format(class_phrase(label))
+            # the audio-visual caption describes both (SLAVA's AV captions): the sound's caption, then the picture's
+            av_caption = f"{audio_caption}, with {description[:1].lower()}{description[1:]}"
             yield Pair("class-level audio-picture", "class_pairs", f"urbansound8k:{clip.group}", audio=clip.audio,
-                       image=image, caption=caption, audio_caption=caption, visual_caption=description,
+                       image=image, caption=av_caption, audio_caption=audio_caption, visual_caption=description,
                        label=f"class:{label}")

@@ -174,3 +174,54 @@ def test_settings_change_when_weights_change(bert_dir: Path, tmp_path: Path) -> 
 def test_wrong_modality_is_refused(bert_dir: Path) -> None:
     with pytest.raises(ValueError, match="not image"):
         build_hf_encoder(f"{bert_dir}#image", None)
+
+
+@pytest.fixture(scope="module")
+def clap_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transformers import ClapConfig, ClapFeatureExtractor, ClapModel
+
+    folder = tmp_path_factory.mktemp("tiny-clap")
+    torch.manual_seed(0)
+    config = ClapConfig(
+        text_config=dict(vocab_size=len(WORDS) + 4, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=37, max_position_embeddings=40, pad_token_id=0, projection_dim=16),
+        audio_config=dict(spec_size=64, patch_size=4, patch_stride=(4, 4), num_mel_bins=16, depths=[1, 1],
+                          num_attention_heads=[2, 2], hidden_size=32, patch_embeds_hidden_size=16, window_size=4,
+                          projection_dim=16, enable_fusion=False),
+        projection_dim=16,
+    )
+    ClapModel(config).save_pretrained(folder)
+    _tokenizer().save_pretrained(folder)
+    # a 1 s window at 48 kHz; "rand_trunc" would crop longer audio at random, which the adapter must avoid
+    ClapFeatureExtractor(feature_size=16, sampling_rate=48000, hop_length=480, max_length_s=1, fft_window_size=1024,
+                         truncation="rand_trunc").save_pretrained(folder)
+    return folder
+
+
+def test_clap_audio_is_one_joint_vector_per_fixed_window(clap_dir: Path) -> None:
+    from transformers import ClapFeatureExtractor, ClapModel
+
+    encoder = build_hf_encoder(str(clap_dir), "audio")
+    samples = np.random.default_rng(0).standard_normal(int(2.6 * 48000)).astype(np.float32) * 0.1
+    first = encoder.encode_prepared([samples])[0]
+    assert first.shape == (3, 16)  # windows at 0, 1 and 2 s; the 0.6 s tail is kept (more than half a window)
+    assert np.array_equal(first, encoder.encode_prepared([samples])[0])  # no random crop
+    model, extractor = ClapModel.from_pretrained(clap_dir).eval(), ClapFeatureExtractor.from_pretrained(clap_dir)
+    with torch.no_grad():
+        middle = model.get_audio_features(**extractor(samples[48000:96000], sampling_rate=48000, return_tensors="pt"))
+    middle = middle if isinstance(middle, torch.Tensor) else middle.pooler_output
+    np.testing.assert_allclose(first[1], middle[0].numpy(), rtol=1e-5, atol=1e-6)
+    assert encoder.encode_prepared([samples[: int(1.3 * 48000)]])[0].shape == (1, 16)  # a 0.3 s tail is dropped
+
+
+def test_clap_text_matches_get_text_features(clap_dir: Path) -> None:
+    from transformers import ClapModel
+
+    encoder = build_hf_encoder(str(clap_dir), "text")
+    vectors = encoder.encode_prepared(["a dog barks", "the red car"])
+    model = ClapModel.from_pretrained(clap_dir).eval()
+    tokens = _tokenizer()(["a dog barks", "the red car"], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = model.get_text_features(**tokens)
+    expected = expected if isinstance(expected, torch.Tensor) else expected.pooler_output
+    np.testing.assert_allclose(np.concatenate(vectors), expected.numpy(), rtol=1e-5, atol=1e-6)

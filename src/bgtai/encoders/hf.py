@@ -247,8 +247,16 @@ class HFEncoder(Encoder):
     def _encode_audio(self, samples: np.ndarray) -> np.ndarray:
         rate = self.sample_rate or 16000
         if self.joint:
-            inputs = self._processor(samples, sampling_rate=rate, return_tensors="pt")
-            return _features_tensor(self._model.get_audio_features(**inputs)).float().numpy()[:1]
+            # CLAP-style extractors crop audio longer than their window at random: cut it ourselves, at fixed
+            # places, so the same clip always gives the same vectors (one per window; pooled = their mean)
+            window = int(getattr(self._processor, "nb_max_samples", 0) or 0) or len(samples)
+            starts = [s for s in range(0, max(1, len(samples)), window)
+                      if s == 0 or len(samples) - s >= window // 2]  # a short tail would be mostly padding
+            rows = []
+            for start in starts:
+                inputs = self._processor(samples[start : start + window], sampling_rate=rate, return_tensors="pt")
+                rows.append(_features_tensor(self._model.get_audio_features(**inputs)).float().numpy()[:1])
+            return np.concatenate(rows)
         window = int(AUDIO_WINDOW_SECONDS * rate)
         padded_length = max(len(samples), int(MIN_AUDIO_SECONDS * rate))
         pieces = []

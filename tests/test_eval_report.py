@@ -131,16 +131,19 @@ def test_joint_summary_has_one_row_per_trained_model_in_fixed_columns(tmp_path: 
     assert "(model trained by `bgtai train --recipe slava-av`)" in text
 
 
-def test_single_versus_two_stage_verdict_follows_the_numbers(tmp_path: Path) -> None:
+def test_single_versus_two_stage_verdict_needs_a_clear_query_by_query_difference() -> None:
     from bgtai.eval.joint_summary import stage_comparison
 
-    def record(model: str, stages: int, direction: str, mrr: float) -> EvalRecord:
-        return EvalRecord("retrieval", f"tuxpaint-sound-image {direction}", "p", model, {"MRR": mrr}, "c",
-                          {"recipe": model, "stages": stages})
+    def record(model: str, stages: int, direction: str, ranks: list[int]) -> EvalRecord:
+        return EvalRecord("retrieval", f"tuxpaint-sound-image {direction}", "p", model, {"MRR": 0.0}, "c",
+                          {"recipe": model, "stages": stages, "first_ranks": ranks})
 
-    records = [record("one", 1, "A->I", 0.3), record("one", 1, "I->A", 0.3),
-               record("two", 2, "A->I", 0.2), record("two", 2, "I->A", 0.5)]
-    assert "refuted" in stage_comparison(records)[0]  # single 0.30 < two-stage mean 0.35
-    records[0] = record("one", 1, "A->I", 0.5)
-    assert "reproduced" in stage_comparison(records)[0]  # single 0.40 > 0.35
-    assert stage_comparison(records[:2]) == []  # no two-stage model: no verdict
+    def compare(single: list[int], two: list[int]) -> str:
+        records = [record("one", 1, d, single) for d in ("A->I", "I->A")]
+        records += [record("two", 2, d, two) for d in ("A->I", "I->A")]
+        return stage_comparison(records)[0]
+
+    assert "reproduced" in compare([1] * 30, [5] * 30)  # single stage first every time
+    assert "reversed" in compare([5] * 30, [1] * 30)
+    assert "not resolved" in compare([1, 5] * 15, [5, 1] * 15)  # same MRR, opposite queries
+    assert stage_comparison([record("one", 1, d, [1, 2]) for d in ("A->I", "I->A")]) == []  # no two-stage model

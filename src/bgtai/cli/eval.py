@@ -241,6 +241,8 @@ def run_retrieval(args: argparse.Namespace) -> int:
                     "skipped": result.skipped,
                     "level": pairs.level,
                     "chance": _chance(pairs, direction, result.ks),
+                    # per query, in the pair set's fixed order: lets the report compare two models query by query
+                    "first_ranks": [int(rank) for rank in result.first_ranks],
                 }
                 records.append(
                     EvalRecord(

@@ -70,3 +70,19 @@ def test_bad_front_end_and_shapes_are_refused() -> None:
         encoder(torch.randn(1, 2, 7), torch.ones(1, 2, dtype=torch.bool), "text")
     with pytest.raises(ValueError, match="front-end names used twice"):
         LanguageEncoderConfig(feature_frontends={"x": 3}, token_frontends={"x": 3})
+
+
+def test_zero_layers_is_a_per_position_map_without_context() -> None:
+    torch.manual_seed(0)
+    encoder = LanguageEncoder(LanguageEncoderConfig(feature_frontends={"f": 6}, width=8, layers=0, heads=2, ffn=16,
+                                                    dropout=0.0)).eval()
+    assert encoder.transformer is None
+    features = torch.randn(1, 5, 6)
+    mask = torch.ones(1, 5, dtype=torch.bool)
+    changed = features.clone()
+    changed[0, 4] += 3.0  # only the last position differs
+    a, b = encoder(features, mask, "f").o, encoder(changed, mask, "f").o
+    # without context, a change at one position leaves every other position as it was
+    assert torch.allclose(a[0, :4], b[0, :4]) and not torch.allclose(a[0, 4], b[0, 4])
+    with pytest.raises(ValueError, match="layers must be >= 0"):
+        LanguageEncoderConfig(feature_frontends={"f": 6}, layers=-1)

@@ -53,6 +53,8 @@ class LanguageEncoderConfig:
         overlap = set(self.feature_frontends) & set(self.token_frontends)
         if overlap:
             raise ValueError(f"front-end names used twice (feature and token): {sorted(overlap)}")
+        if self.layers < 0:
+            raise ValueError(f"layers must be >= 0 (0: no transformer), got {self.layers}")
         if not self.feature_frontends and not self.token_frontends:
             raise ValueError("the language encoder needs at least one front-end")
         if self.width % self.heads:
@@ -148,7 +150,10 @@ class LanguageEncoder(nn.Module):
         layer = nn.TransformerEncoderLayer(
             config.width, config.heads, config.ffn, config.dropout, batch_first=True, norm_first=True
         )
-        self.transformer = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
+        # layers = 0: no contextualisation, o_t is the normalised projected input (a per-frame MLP ablation)
+        self.transformer = (
+            nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False) if config.layers > 0 else None
+        )
         self.output_norm = nn.LayerNorm(config.width)
         self.pool = AttentionPooling(config.width) if config.pooling == "attention" else None
 
@@ -182,7 +187,9 @@ class LanguageEncoder(nn.Module):
         # a row with no real position would make attention NaN; let it see position 0 (its output is masked anyway)
         attend = mask.clone()
         attend[:, 0] |= ~mask.any(dim=1)
-        o = self.output_norm(self.transformer(hidden, src_key_padding_mask=~attend))
+        if self.transformer is not None:
+            hidden = self.transformer(hidden, src_key_padding_mask=~attend)
+        o = self.output_norm(hidden)
         o = o * mask.unsqueeze(-1).to(o.dtype)
         h = self.pool(o, mask) if self.pool is not None else masked_mean(o, mask)
         return LanguageEncoding(o=o, h=h, mask=mask)

@@ -25,5 +25,5 @@ for recipe in $recipes; do
   $bgtai eval zeroshot --dataset esc50 --model "$run/best" --json "results/zeroshot-esc50-$tag.json"
   $bgtai eval zeroshot --dataset urbansound8k --model "$run/best" --json "results/zeroshot-urbansound8k-$tag.json"
   $bgtai eval retrieval --model "$run/best" --json "results/retrieval-$tag.json" \
-    --pairs tuxpaint-sound-image tuxpaint-sound-text coco-image-text fsdd-speech-text asterisk-speech-text
+    --pairs tuxpaint-sound-image tuxpaint-sound-text coco-image-text coco-image-gloss fsdd-speech-text asterisk-speech-text
 done

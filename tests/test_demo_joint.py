@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bgtai.cli.demo_joint import QUERY_SENTENCES, RETRIEVAL_ROWS, cross_modal_queries, joint_scores
+from bgtai.cli.demo_joint import (
+    QUERY_SENTENCES,
+    RETRIEVAL_ROWS,
+    cross_modal_queries,
+    joint_scores,
+)
 from bgtai.model.config import JointConfig
 from bgtai.model.joint import JointModel
 

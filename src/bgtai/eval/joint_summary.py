@@ -9,8 +9,8 @@ the report still hold every result; this one only gathers them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -55,9 +55,9 @@ def render_joint_summary(records: Sequence[EvalRecord], link: Callable[[Path], s
     lines = [
         "## Joint space: one row per trained model (`zeroshot` and `retrieval`)",
         "",
-        f"Retrieval is scored on the test split of `bgtai.data.splits`, items training never saw{small}. "
-        "Every figure links to its JSON file, which names the evaluation and the training command; the per-task "
-        "tables below hold the other metrics and directions.",
+        (f"Retrieval is scored on the test split of `bgtai.data.splits`, items training never saw{small}. "
+         "Every figure links to its JSON file, which names the evaluation and the training command; the per-task "
+         "tables below hold the other metrics and directions."),
         "",
         "| model | recipe | " + " | ".join(header for header, *_ in COLUMNS) + " |",
         "|" + "---|" * (len(COLUMNS) + 2),
@@ -122,10 +122,10 @@ def stage_comparison(records: Sequence[EvalRecord]) -> list[str]:
     low, high = paired_bootstrap_interval(a, b)
     verdict = "reproduced" if low > 0 else "reversed" if high < 0 else "not resolved"
     return [
-        f"**Single stage vs two stage (SLAVA's claim) on audio<->visual retrieval: {verdict} here.** MRR over "
-        f"the Tux Paint sound->picture and picture->sound queries ({len(a)}): best single-stage model "
-        f"`{best_single}` {a.mean():.4f}, best two-stage model `{best_two}` {b.mean():.4f}; difference "
-        f"{a.mean() - b.mean():+.4f}, 95 % paired-bootstrap interval [{low:+.4f}, {high:+.4f}] "
-        f"({len(single)} single-stage and {len(two)} two-stage models compared).",
+        (f"**Single stage vs two stage (SLAVA's claim) on audio<->visual retrieval: {verdict} here.** MRR over "
+         f"the Tux Paint sound->picture and picture->sound queries ({len(a)}): best single-stage model "
+         f"`{best_single}` {a.mean():.4f}, best two-stage model `{best_two}` {b.mean():.4f}; difference "
+         f"{a.mean() - b.mean():+.4f}, 95 % paired-bootstrap interval [{low:+.4f}, {high:+.4f}] "
+         f"({len(single)} single-stage and {len(two)} two-stage models compared)."),
         "",
     ]

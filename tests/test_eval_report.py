@@ -147,3 +147,12 @@ def test_single_versus_two_stage_verdict_needs_a_clear_query_by_query_difference
     assert "reversed" in compare([5] * 30, [1] * 30)
     assert "not resolved" in compare([1, 5] * 15, [5, 1] * 15)  # same MRR, opposite queries
     assert stage_comparison([record("one", 1, d, [1, 2]) for d in ("A->I", "I->A")]) == []  # no two-stage model
+
+
+def test_plots_are_published_to_a_docs_folder_and_linked_there(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    write_result(_probe("aisfx", "esc50", 0.5, "bgtai eval probe"), results / "a.json")
+    (results / "cm.png").write_bytes(b"png")
+    out = write_report(results, tmp_path / "RESULTS.md", tmp_path / "docs" / "plots")
+    assert (tmp_path / "docs" / "plots" / "cm.png").read_bytes() == b"png"
+    assert "(docs/plots/cm.png)" in out.read_text() and "(results/cm.png)" not in out.read_text()

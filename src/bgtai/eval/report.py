@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
@@ -196,8 +197,7 @@ def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str
         metrics = _ordered(list(dict.fromkeys(found)), layout.metrics)
         columns += [(dataset, m) for m in metrics] if metrics else [(dataset, None)]
 
-    sources = sorted({r.path for r in records if r.path is not None})
-    number = {path: i + 1 for i, path in enumerate(sources)}
+    number, source_lines = _sources(records, out_dir)
     header = ["model"] + [f"{dataset_label(d)}<br>{m or ''}".removesuffix("<br>") for d, m in columns]
     lines = [f"## {layout.title} (`{task}`)", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
@@ -223,14 +223,7 @@ def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str
     protocols = sorted({(r.dataset, r.protocol) for r in records})
     if protocols:
         lines += ["", "Protocols: " + "; ".join(f"{dataset_label(d)}: `{p}`" for d, p in protocols) + "."]
-    if sources:
-        lines += ["", "Sources:", ""]
-        by_path = {r.path: r for r in records}
-        lines += [
-            f"{number[p]}. [{_relative(p, out_dir)}]({_relative(p, out_dir)}): `{by_path[p].command}`"
-            f"{_trained_by(by_path[p])}"
-            for p in sources
-        ]
+    lines += source_lines
     plots = [(r, plot) for r in records if r.path is not None for plot in r.plots]
     for record, plot in plots:
         image = _relative(record.path.parent / plot, out_dir)  # type: ignore[union-attr]
@@ -238,9 +231,38 @@ def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str
     return lines + [""]
 
 
-def render_report(results_dir: str | Path, out_path: str | Path) -> str:
-    """The Markdown text of the report for `results_dir`, with links relative to `out_path`'s folder."""
+def publish_plots(records: list[EvalRecord], plots_dir: Path) -> list[EvalRecord]:
+    """Copy each record's plots into `plots_dir` and point the records at the copies.
+
+    Plots are made beside their result JSON (a scratch place: not tracked); the report's copies are
+    the ones a repository keeps, under a documentation folder.
+    """
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    published = []
+    for record in records:
+        if record.path is None or not record.plots:
+            published.append(record)
+            continue
+        moved = []
+        for plot in record.plots:
+            source = record.path.parent / plot
+            if source.is_file():
+                shutil.copyfile(source, plots_dir / Path(plot).name)
+                moved.append(os.path.relpath(plots_dir / Path(plot).name, record.path.parent))
+            else:
+                moved.append(plot)  # already published, or missing: the link says where it was expected
+        published.append(replace(record, plots=moved))
+    return published
+
+
+def render_report(results_dir: str | Path, out_path: str | Path, plots_dir: str | Path | None = None) -> str:
+    """The Markdown text of the report for `results_dir`, with links relative to `out_path`'s folder.
+
+    With `plots_dir`, plots are copied there and the report links to the copies.
+    """
     records = read_results(results_dir)
+    if plots_dir is not None:
+        records = publish_plots(records, Path(plots_dir))
     out_dir = Path(out_path).parent
     lines = [
         "# bgtai results",
@@ -258,9 +280,9 @@ def render_report(results_dir: str | Path, out_path: str | Path) -> str:
     return "\n".join(lines)
 
 
-def write_report(results_dir: str | Path, out_path: str | Path) -> Path:
+def write_report(results_dir: str | Path, out_path: str | Path, plots_dir: str | Path | None = None) -> Path:
     out_path = Path(out_path)
-    text = render_report(results_dir, out_path)
+    text = render_report(results_dir, out_path, plots_dir)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     temporary = out_path.with_name(f".{out_path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")

@@ -55,17 +55,15 @@ def train_demo_model(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, 
 
 def joint_scores(model: Any) -> list[list[Any]]:
     """Rows (task, data, metric, value, chance) for the demo table."""
-    from bgtai.eval.datasets import load_classification_set
+    from bgtai.eval.datasets import load_zeroshot_set
     from bgtai.eval.retrieval import builtin_pairs, direction_label, evaluate_pairs
     from bgtai.eval.zeroshot import zero_shot_classify
 
     rows: list[list[Any]] = []
-    for dataset, fold, name in (("esc50", None, "ESC-50 fold 4 (50 classes)"),
-                                ("urbansound8k", 10, "UrbanSound8K fold 10 (10 classes)")):
-        data = load_classification_set(dataset)
-        keep = np.arange(len(data.labels)) if fold is None else np.flatnonzero(data.folds == fold)
-        labels = [str(data.labels[i]) for i in keep]
-        result = zero_shot_classify(model, [data.inputs[i] for i in keep], labels)
+    for dataset, name in (("esc50", "ESC-50 fold 4 (50 classes)"), ("urbansound8k", "UrbanSound8K fold 10 (10 classes)")):
+        data = load_zeroshot_set(dataset)
+        labels = [str(label) for label in data.labels]
+        result = zero_shot_classify(model, data.inputs, labels)
         rows.append(["zero-shot", name, "top-1", f"{result.metrics['top1']:.4f}", f"{1 / len(set(labels)):.4f}"])
     cache: dict[str, Any] = {}
     for name, wanted in RETRIEVAL_ROWS:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,13 @@ import numpy as np
 
 from bgtai.cli import CommandError
 from bgtai.errors import BadInputError
-from bgtai.eval.datasets import CLASSIFICATION_SETS, ClassificationSet, load_classification_set, protocol_for
+from bgtai.eval.datasets import (
+    CLASSIFICATION_SETS,
+    ClassificationSet,
+    load_classification_set,
+    load_zeroshot_set,
+    protocol_for,
+)
 from bgtai.eval.embedders import ModelUnavailableError
 from bgtai.eval.features import POOLINGS
 from bgtai.eval.results import EvalRecord, current_command, write_result
@@ -29,7 +34,6 @@ ZEROSHOT_PROTOCOLS = {
     # classes are seen unless a recipe leaves urbansound8k out, so this is zero-shot in clips, not in classes
     "urbansound8k": "urbansound8k-fold10-zeroshot-10way (clips never trained on; classes seen when trained on folds 1-3)",
 }
-ZEROSHOT_FOLDS: dict[str, int] = {"urbansound8k": 10}
 ZEROSHOT_DATASETS = {"esc50": "esc50", "urbansound8k": "urbansound8k-fold10"}  # result keys (report columns)
 
 
@@ -179,11 +183,7 @@ def run_zeroshot(args: argparse.Namespace) -> int:
     try:
         model = load_embedder(args.model)
         synonyms = json.loads(args.synonyms.read_text()) if args.synonyms else None
-        data = load_classification_set(args.dataset)
-        if args.dataset in ZEROSHOT_FOLDS:
-            keep = np.flatnonzero(data.folds == ZEROSHOT_FOLDS[args.dataset])
-            data = replace(data, inputs=[data.inputs[i] for i in keep], labels=data.labels[keep],
-                           groups=data.groups[keep], folds=data.folds[keep])
+        data = load_zeroshot_set(args.dataset)
         result = zero_shot_classify(model, data.inputs, list(data.labels), synonyms=synonyms)
     except (ModelUnavailableError, FileNotFoundError) as error:
         raise CommandError(str(error)) from error

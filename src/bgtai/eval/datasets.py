@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -57,3 +57,17 @@ def load_classification_set(name: str) -> ClassificationSet:
         np.array([str(item.group) for item in items]),
         np.array([int(item.fold) for item in items]),
     )
+
+
+# zero-shot scores UrbanSound8K on fold 10 only: the recipes train on folds 1-3 (see bgtai.cli.eval's protocols)
+ZEROSHOT_FOLDS: dict[str, int] = {"urbansound8k": 10}
+
+
+def load_zeroshot_set(name: str) -> ClassificationSet:
+    """The items a zero-shot evaluation of `name` scores: the classification set, less training folds."""
+    data = load_classification_set(name)
+    if name not in ZEROSHOT_FOLDS:
+        return data
+    keep = np.flatnonzero(data.folds == ZEROSHOT_FOLDS[name])
+    return replace(data, inputs=[data.inputs[i] for i in keep], labels=data.labels[keep],
+                   groups=data.groups[keep], folds=data.folds[keep])

@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import copy
 import csv
-import json
 import hashlib
+import json
 import math
 import os
 import shutil
 import tempfile
 import time
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -270,11 +271,8 @@ class JointTrainer:
             self.loss = PairwiseLoss(("AV", "AT", "VT"), objective.temperature, objective.learn_scale)
             self.momentum = None
         self.train_rows, self.val_rows = split_validation(data, recipe.optim.val_fraction, recipe.seed)
-        pair_counts: dict[str, int] = {}
-        for how in data.how:
-            pair_counts[how] = pair_counts.get(how, 0) + 1
         self.provenance: dict[str, Any] = {
-            "recipe": recipe.to_dict(), "command": current_command(), "pairs": dict(sorted(pair_counts.items())),
+            "recipe": recipe.to_dict(), "command": current_command(), "pairs": dict(sorted(Counter(data.how).items())),
             "train_pairs": int(len(self.train_rows)), "validation_pairs": int(len(self.val_rows)),
         }
         self.history: list[dict[str, Any]] = []

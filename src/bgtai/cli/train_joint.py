@@ -26,6 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser, required: bool = False) -> No
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a recipe value by dotted key, e.g. optim.lr=3e-4 or stages.0.epochs=2 (repeatable)")
     parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.pt after an interruption")
+    parser.add_argument("--ds-net", action="store_true",
+                        help="DS-Net data-pair selection: after a warm-up epoch, train only pairs whose alignment "
+                             "loss is under a growing threshold (alignment.ds_net=true; see docs/alignment.md)")
+    parser.add_argument("--result-filter", action="store_true",
+                        help="add the Result Filter alignment loss (DTW-supervised, eq. 5 + SP-Loss) to training "
+                             "(alignment.result_filter=true)")
+    parser.add_argument("--snapshots", action="store_true", help="keep the model of every epoch in DIR/epochs/")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--list-recipes", action="store_true", help="list the recipes and exit")
 
@@ -40,12 +47,17 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.recipe:
         raise CommandError("give --recipe NAME (one of: " + ", ".join(recipe_names()) + ")")
-    recipe = load_recipe(args.recipe, args.overrides)
+    overrides = list(args.overrides)
+    if args.ds_net:
+        overrides.append("alignment.ds_net=true")
+    if args.result_filter:
+        overrides.append("alignment.result_filter=true")
+    recipe = load_recipe(args.recipe, overrides)
     out = args.out or Path("runs") / recipe.name
     from bgtai.train.joint import train
 
     try:
-        summary = train(recipe, out, resume=args.resume, progress=not args.no_progress)
+        summary = train(recipe, out, resume=args.resume, progress=not args.no_progress, snapshots=args.snapshots)
     except FileExistsError as error:
         raise CommandError(str(error)) from error
     except (ValueError, FileNotFoundError) as error:

@@ -21,6 +21,8 @@ _BUILTINS: list[tuple[str, Modality, str, str]] = [
     ("aisfx", "audio", "bgtai.encoders.aisfx", "AisfxEncoder"),
     ("whisper-tiny-en", "audio", "bgtai.encoders.whisper", "WhisperTinyEnEncoder"),
     ("whisper-base", "audio", "bgtai.encoders.whisper", "WhisperBaseEncoder"),
+    # weights CC BY-NC-SA 4.0 (non-commercial): registered, never a default, used only when named
+    ("birdnet", "audio", "bgtai.encoders.birdnet", "BirdNetEncoder"),
     ("efficientnet-lite0", "image", "bgtai.encoders.efficientnet", "EfficientNetLite0Encoder"),
     ("tiny-text", "text", "bgtai.encoders.tiny", "TinyTextEncoder"),
     ("tiny-audio", "audio", "bgtai.encoders.tiny", "TinyAudioEncoder"),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from bgtai.config import data_root
+from bgtai.eval.efficiency_report import render_efficiency
 from bgtai.eval.joint_summary import render_joint_summary
 from bgtai.eval.results import EvalRecord, read_results
 
@@ -274,9 +275,11 @@ def render_report(results_dir: str | Path, out_path: str | Path, plots_dir: str 
         "",
     ]
     lines += render_joint_summary(records, lambda path: _relative(path, out_dir))
-    tasks = list(TASKS) + sorted({r.task for r in records} - set(TASKS))
+    own_sections = {"efficiency"}  # tasks with a section of their own, not a generic table
+    tasks = list(TASKS) + sorted({r.task for r in records} - set(TASKS) - own_sections)
     for task in tasks:
         lines += render_task(task, [r for r in records if r.task == task], out_dir)
+    lines += render_efficiency(records, lambda path: _relative(path, out_dir))
     return "\n".join(lines)
 
 

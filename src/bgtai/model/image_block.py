@@ -33,6 +33,16 @@ class ImageBlock(nn.Module):
 
     def forward(self, patches: Tensor, mask: Tensor | None = None) -> Tensor:
         """(B, P, in_dim) patch features and their (B, P) mask of real patches -> (B, out_dim)."""
+        hidden, mask = self.contextualise(patches, mask)
+        return self.mlp(masked_mean(hidden, mask))
+
+    def per_patch(self, patches: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """(B, P, out_dim) outputs of the MLP applied to each contextualised patch, and the (B, P) mask."""
+        hidden, mask = self.contextualise(patches, mask)
+        return self.mlp(hidden), mask
+
+    def contextualise(self, patches: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """(B, P, width) transformer outputs of the patches, and the boolean (B, P) mask of real patches."""
         if patches.dim() != 3 or patches.shape[-1] != self.config.in_dim:
             raise ValueError(f"image block takes (B, P, {self.config.in_dim}) patches, got {tuple(patches.shape)}")
         if patches.shape[1] > self.config.max_patches:
@@ -43,5 +53,4 @@ class ImageBlock(nn.Module):
         attend = mask.clone()
         attend[:, 0] |= ~mask.any(dim=1)  # an empty row would make attention NaN
         hidden = self.project(patches.float()) + self.positions[: patches.shape[1]]
-        hidden = self.transformer(hidden, src_key_padding_mask=~attend)
-        return self.mlp(masked_mean(hidden, mask))
+        return self.transformer(hidden, src_key_padding_mask=~attend), mask

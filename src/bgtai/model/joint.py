@@ -92,8 +92,42 @@ class JointModel(nn.Module):
             return torch.nn.functional.normalize(self.pooled(modality, features, mask), dim=-1)
         return self.heads(modality, self.pooled(modality, features, mask))
 
-    def forward(self, batch: Mapping[str, FeatureBatch]) -> dict[str, Tensor]:
-        return {modality: self.embed(modality, features, mask) for modality, (features, mask) in batch.items()}
+    def embed_positions(self, modality: str, features: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        """Per-position joint embeddings (B, T', d), unit-norm, and their (B, T') mask.
+
+        The head applied to every position instead of the pooled vector: `o_1..N` for language,
+        each contextualised patch for images, each front-end token for locked text (whose mean is
+        the text embedding). Sequence alignment (DTW, DS-Net, Result Filter) compares these.
+        """
+        _, positions, position_mask = self.embed_with_positions(modality, features, mask)
+        return positions, position_mask
+
+    def embed_with_positions(self, modality: str, features: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """`embed` and `embed_positions` from one pass through the modality's encoder."""
+        if modality == "text" and self.config.locked_text:
+            return self.embed(modality, features, mask), torch.nn.functional.normalize(features.float(), dim=-1), mask.bool()
+        if modality == "image":
+            hidden, position_mask = self.image.contextualise(features, mask)  # type: ignore[union-attr]
+            pooled = self.image.mlp(masked_mean(hidden, position_mask))  # type: ignore[union-attr]
+            per_patch = self.image.mlp(hidden)  # type: ignore[union-attr]
+            return self.heads(modality, pooled), self.heads(modality, per_patch), position_mask
+        if modality not in ("text", "audio") or modality not in self.config.front_ends:
+            raise ValueError(f"this model embeds {', '.join(self.modalities)}, not {modality!r}")
+        encoder = self.language["shared" if self.config.shared_language_encoder else modality]
+        encoding = encoder(features, mask, self.config.front_ends[modality])
+        return self.heads(modality, encoding.h), self.heads(modality, encoding.o), encoding.mask
+
+    def forward(self, batch: Mapping[str, FeatureBatch], positions: Sequence[str] = ()) -> dict[str, Tensor]:
+        """Joint embeddings per modality; for each modality in `positions` also `"{m}:positions"` and `"{m}:mask"`."""
+        out: dict[str, Tensor] = {}
+        for modality, (features, mask) in batch.items():
+            if modality in positions:
+                out[modality], out[f"{modality}:positions"], out[f"{modality}:mask"] = self.embed_with_positions(
+                    modality, features, mask
+                )
+            else:
+                out[modality] = self.embed(modality, features, mask)
+        return out
 
     @torch.no_grad()
     def encode(

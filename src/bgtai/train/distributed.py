@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import torch
 import torch.distributed as dist
 
@@ -49,3 +50,13 @@ def mean_over_ranks(value: float) -> float:
 def barrier() -> None:
     if world_size() > 1:
         dist.barrier()
+
+
+def concatenate_over_ranks(values: np.ndarray) -> np.ndarray:
+    """Every rank's equally long 1-d array, joined in rank order (the array itself in one process)."""
+    if world_size() == 1:
+        return values
+    local = torch.as_tensor(np.asarray(values, dtype=np.float64))
+    parts = [torch.empty_like(local) for _ in range(world_size())]
+    dist.all_gather(parts, local)
+    return torch.cat(parts).numpy()

@@ -49,6 +49,7 @@ from bgtai.losses import PAIR_TERMS, SLAVA_VARIANTS, CrossModalMoCo, PairwiseLos
 from bgtai.losses.infonce import NO_LABEL
 from bgtai.model.joint import JointModel, load_model, pad_sequences
 from bgtai.train import distributed
+from bgtai.train.pair_alignment import AlignedModel, alignment_view
 from bgtai.train.recipes import Recipe, StageConfig
 
 CHECKPOINT = "checkpoint.pt"
@@ -56,7 +57,8 @@ BEST = "best"
 LOG = "log.csv"
 TRAINING_FILE = "training.json"  # beside a best model: the recipe, the command and the pairs that made it
 CAPTION_KINDS = ("av", "audio", "visual")
-LOG_FIELDS = ("stage", "epoch", "step", "train_loss", "val_loss", "lr", "seconds")
+EPOCHS_DIR = "epochs"  # with snapshots: the model after every epoch, epochs/<stage>-<epoch>
+LOG_FIELDS = ("stage", "epoch", "step", "train_loss", "val_loss", "lr", "seconds", "pairs", "align_loss")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,10 +251,12 @@ class JointTrainer:
         data: TrainData,
         progress: bool = True,
         on_step: Callable[[int], None] | None = None,
+        snapshots: bool = False,
     ) -> None:
         self.recipe = recipe
         self.out = Path(out)
         self.data = data
+        self.snapshots = snapshots
         self.progress = progress and distributed.is_main()
         self.on_step = on_step
         self.rank, self.world = distributed.rank_and_world()
@@ -270,6 +274,11 @@ class JointTrainer:
         else:
             self.loss = PairwiseLoss(("AV", "AT", "VT"), objective.temperature, objective.learn_scale)
             self.momentum = None
+        # the model and the aligner (when the recipe aligns sequences) as one module, so DDP syncs both
+        self.aligned = AlignedModel(self.model, recipe.alignment if recipe.alignment.enabled else None)
+        self.selector = recipe.alignment.selector() if recipe.alignment.ds_net else None
+        # each pair's SP-Loss at its latest training step (NaN: not scored yet); DS-Net's difficulty
+        self.difficulty = np.full(len(data), np.nan)
         self.train_rows, self.val_rows = split_validation(data, recipe.optim.val_fraction, recipe.seed)
         self.provenance: dict[str, Any] = {
             "recipe": recipe.to_dict(), "command": current_command(), "pairs": dict(sorted(Counter(data.how).items())),
@@ -306,26 +315,44 @@ class JointTrainer:
                 part.requires_grad_(False)
         trainable = [p for p in self.model.parameters() if p.requires_grad]
         trainable += [p for p in self.loss.parameters() if p.requires_grad]
+        if self.aligned.aligner is not None:
+            trainable += list(self.aligned.aligner.parameters())
         if not trainable:
             raise ValueError(f"stage {stage.name!r} trains nothing")
         optim = self.recipe.optim
         self.optimizer = torch.optim.AdamW(trainable, lr=optim.lr, weight_decay=optim.weight_decay)
         self.rows = self.stage_rows(self.train_rows)
-        steps_per_epoch = math.ceil(len(self._plan(0)) / optim.accumulate)
-        self.total_steps = max(1, steps_per_epoch * stage.epochs)
+        self.steps_per_epoch = math.ceil(len(self._plan(0)) / optim.accumulate)
+        self.total_steps = max(1, self.steps_per_epoch * stage.epochs)
         warmup = int(round(optim.warmup_fraction * self.total_steps))
+        # the schedule runs on epoch progress counted in full-epoch steps, so an epoch that DS-Net
+        # shortens still moves the learning rate by one epoch (without selection: the step count)
+        self.schedule_position = 0.0
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: warmup_cosine(step, warmup, self.total_steps, optim.min_lr_ratio)
+            self.optimizer,
+            lambda _: warmup_cosine(self.schedule_position, warmup, self.total_steps, optim.min_lr_ratio),
         )
-        self.wrapped: nn.Module = self.model
+        self.wrapped: nn.Module = self.aligned
         if self.world > 1:
-            self.wrapped = nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
+            self.wrapped = nn.parallel.DistributedDataParallel(self.aligned, find_unused_parameters=True)
 
     def _plan(self, epoch: int) -> list[Batch]:
         return plan_epoch(
-            self.data, self.rows, self.stage.variant, self.recipe.optim.batch_size, self.world,
+            self.data, self.admitted_rows(epoch), self.stage.variant, self.recipe.optim.batch_size, self.world,
             (self.recipe.seed, self.stage_index, epoch),
         )
+
+    def admitted_rows(self, epoch: int) -> np.ndarray:
+        """The stage's training rows that take part in `epoch`: all, or DS-Net's self-paced selection."""
+        if self.selector is None or epoch < self.recipe.alignment.warmup_epochs:
+            return self.rows
+        # the threshold grows from the first selecting epoch on; pairs never scored are admitted
+        self.selector.update(epoch - self.recipe.alignment.warmup_epochs)
+        scores = self.difficulty[self.rows]
+        scored = np.isfinite(scores)
+        keep = ~scored
+        keep[scored] = self.selector.select(scores[scored])
+        return self.rows[keep]
 
     # -- one batch --------------------------------------------------------------------------
 
@@ -338,15 +365,22 @@ class JointTrainer:
         modalities = modalities_of(batch.terms)
         inputs = batch_inputs(self.data, rows, batch.kind, modalities)
         labels = torch.as_tensor(self.data.labels[rows])
-        embeddings = self.wrapped(inputs)
+        view = alignment_view(modalities) if self.aligned.aligner is not None else None
+        embeddings, align_loss, difficulty = self.wrapped(inputs, view)
         if self.momentum is None:
             total, _ = self.loss(embeddings, batch.terms, labels)
-            return total
-        with torch.no_grad():
-            keys = self.momentum(inputs)
-        pairs = [PAIR_TERMS[t] for t in batch.terms]
-        total = self.loss(embeddings, keys, pairs, labels)
-        self._pending_keys = (keys, labels)
+        else:
+            with torch.no_grad():
+                keys = self.momentum(inputs)
+            pairs = [PAIR_TERMS[t] for t in batch.terms]
+            total = self.loss(embeddings, keys, pairs, labels)
+            self._pending_keys = (keys, labels)
+        self._align_value = math.nan
+        if align_loss is not None and difficulty is not None:
+            total = total + self.recipe.alignment.weight * align_loss.mean()
+            self._align_value = float(align_loss.detach().mean())
+            # every rank scored its own slice; the slices join in rank order, which is batch order
+            self.difficulty[batch.rows] = distributed.concatenate_over_ranks(difficulty.numpy())
         return total
 
     # -- the loop -----------------------------------------------------------------------------
@@ -364,6 +398,7 @@ class JointTrainer:
                     "stage": stage.name, "epoch": self.epoch + 1, "step": self.step, "train_loss": train_loss,
                     "val_loss": val_loss, "lr": self.scheduler.get_last_lr()[0],
                     "seconds": round(time.perf_counter() - started, 3),
+                    "pairs": self._epoch_pairs, "align_loss": self._epoch_align,
                 }
                 self.history.append(record)
                 self.epoch += 1
@@ -374,6 +409,10 @@ class JointTrainer:
                 if distributed.is_main():
                     if improved or not (self.out / BEST).exists():
                         save_model_atomically(self.model, self.out / BEST, self.provenance)
+                    if self.snapshots:
+                        save_model_atomically(
+                            self.model, self.out / EPOCHS_DIR / f"{stage.name}-{self.epoch:03d}", self.provenance
+                        )
                     self.save_checkpoint()
                     self._write_log()
                     if writer is not None:
@@ -399,8 +438,11 @@ class JointTrainer:
     def _train_epoch(self, writer: Any) -> float:
         optim = self.recipe.optim
         plan = self._plan(self.epoch)
+        self._epoch_pairs = int(sum(len(b.rows) for b in plan))
+        planned_steps = max(1, math.ceil(len(plan) / optim.accumulate))
         self.wrapped.train()
-        losses = []
+        losses, align_losses = [], []
+        epoch_steps = 0
         bar = tqdm(plan, desc=f"{self.stage.name} epoch {self.epoch + 1}/{self.stage.epochs}", disable=not self.progress)
         self.optimizer.zero_grad(set_to_none=True)
         for number, batch in enumerate(bar):
@@ -419,6 +461,8 @@ class JointTrainer:
                         [p for g in self.optimizer.param_groups for p in g["params"]], optim.grad_clip
                     )
                 self.optimizer.step()
+                epoch_steps += 1
+                self.schedule_position = (self.epoch + epoch_steps / planned_steps) * self.steps_per_epoch
                 self.scheduler.step()
                 self.optimizer.zero_grad(set_to_none=True)
                 if self.momentum is not None:
@@ -429,9 +473,12 @@ class JointTrainer:
                     self.on_step(self.step)
             value = distributed.mean_over_ranks(float(loss.detach()))
             losses.append(value)
+            if not math.isnan(self._align_value):
+                align_losses.append(distributed.mean_over_ranks(self._align_value))
             bar.set_postfix(loss=f"{value:.3f}")
             if writer is not None:
                 writer.add_scalar("train/loss", value, self.step)
+        self._epoch_align = float(np.mean(align_losses)) if align_losses else math.nan
         return float(np.mean(losses)) if losses else math.nan
 
     @torch.no_grad()
@@ -474,6 +521,9 @@ class JointTrainer:
             "model": self.model.state_dict(),
             "momentum": None if self.momentum is None else self.momentum.state_dict(),
             "loss": self.loss.state_dict(),
+            "aligner": None if self.aligned.aligner is None else self.aligned.aligner.state_dict(),
+            "difficulty": torch.from_numpy(self.difficulty.copy()),  # a tensor: checkpoints load with weights_only
+            "schedule_position": self.schedule_position,
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "torch_rng": torch.get_rng_state(),
@@ -494,7 +544,8 @@ class JointTrainer:
 
     def load_checkpoint(self) -> None:
         state = torch.load(self.out / CHECKPOINT, map_location="cpu", weights_only=False)
-        if state["recipe"] != self.recipe.to_dict():
+        # read through Recipe so a checkpoint from before a recipe section existed compares with its defaults
+        if Recipe.from_dict(state["recipe"]).to_dict() != self.recipe.to_dict():
             raise ValueError(f"{self.out / CHECKPOINT} was written by a different recipe; use another --out")
         self.stage_index, self.epoch, self.step = state["stage_index"], state["epoch"], state["step"]
         self.best_val, self.history = state["best_val"], state["history"]
@@ -502,10 +553,15 @@ class JointTrainer:
         if self.momentum is not None:
             self.momentum.load_state_dict(state["momentum"])
         self.loss.load_state_dict(state["loss"])
+        if self.aligned.aligner is not None:
+            self.aligned.aligner.load_state_dict(state["aligner"])
+        if state.get("difficulty") is not None:
+            self.difficulty = state["difficulty"].numpy().astype(np.float64)
         if self.stage_index < len(self.recipe.stages):
             self._build_stage()
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
+            self.schedule_position = float(state.get("schedule_position", self.scheduler.last_epoch))
         torch.set_rng_state(state["torch_rng"])
 
     def _write_log(self) -> None:
@@ -565,6 +621,7 @@ def train(
     resume: bool = False,
     progress: bool = True,
     on_step: Callable[[int], None] | None = None,
+    snapshots: bool = False,
 ) -> TrainSummary:
     """Train `recipe` into `out` (building its data from the real datasets unless `data` is given)."""
     created = distributed.setup()
@@ -574,7 +631,7 @@ def train(
 
             pairs = build_pairs(PairOptions.from_dict(recipe.data))
             data = TrainData.from_pairs(pairs, recipe.joint_config().front_ends, progress=progress and distributed.is_main())
-        trainer = JointTrainer(recipe, out, data, progress=progress, on_step=on_step)
+        trainer = JointTrainer(recipe, out, data, progress=progress, on_step=on_step, snapshots=snapshots)
         if resume and (Path(out) / CHECKPOINT).exists():
             trainer.load_checkpoint()
         elif (Path(out) / CHECKPOINT).exists() and not resume:

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from bgtai.errors import BadInputError
 from bgtai.model.config import JointConfig
 from bgtai.strict_fields import require_known_fields
+from bgtai.train.pair_alignment import AlignmentConfig
 
 RECIPE_DIR = Path(__file__).resolve().parents[3] / "configs" / "recipes"
 OBJECTIVES = ("moco", "slava")
@@ -70,12 +71,15 @@ class Recipe:
     optim: OptimConfig = field(default_factory=OptimConfig)
     data: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    alignment: AlignmentConfig = field(default_factory=AlignmentConfig)  # DS-Net selection, Result Filter term
 
     def __post_init__(self) -> None:
         if isinstance(self.objective, dict):
             self.objective = ObjectiveConfig(**self.objective)
         if isinstance(self.optim, dict):
             self.optim = OptimConfig(**self.optim)
+        if isinstance(self.alignment, dict):
+            self.alignment = AlignmentConfig(**self.alignment)
         self.stages = [StageConfig(**s) if isinstance(s, dict) else s for s in self.stages]
         if not self.stages:
             raise ValueError("a recipe needs at least one stage")

@@ -39,6 +39,7 @@ _METRIC_CODE = {"sqeuclidean": 0, "euclidean": 1, "cosine": 2}
 _BLAS_WORK = 2_000_000
 _MIN_BLAS_DIM = 64
 
+_ROWS = 32  # rows of local costs computed per block (32 x m float64)
 _DIAG, _UP, _LEFT = 0, 1, 2  # backtrace codes: came from (i-1, j-1), (i-1, j), (i, j-1)
 
 
@@ -60,19 +61,51 @@ class DTWResult:
 # compiled kernels
 
 
-@numba.njit(cache=True, inline="always")
-def _local(x: np.ndarray, y: np.ndarray, i: int, j: int, metric: int) -> float:
-    total = 0.0
+@numba.njit(cache=True)
+def _local_row(x: np.ndarray, y_t: np.ndarray, i: int, lo: int, hi: int, metric: int, row: np.ndarray) -> None:
+    """row[lo:hi+1] = local costs of x[i] against y[lo..hi], y given transposed (d, m).
+
+    The loop over columns is innermost, so each column keeps its own accumulator and sums over
+    dimensions in order 0..d-1 (no reassociation: the cost of a cell does not depend on the
+    batch around it), and the column loop vectorises; a per-cell dot product cannot without
+    reordering its sum. The loops run over slices from index 0: with a run-time start offset
+    LLVM did not vectorise them (5x slower at 16 dims, measured).
+    """
+    out = row[lo : hi + 1]
+    width = hi + 1 - lo
+    for j in range(width):
+        out[j] = 0.0
     if metric == 2:
         for k in range(x.shape[1]):
-            total += x[i, k] * y[j, k]
-        return 1.0 - total
+            value = x[i, k]
+            column = y_t[k, lo : hi + 1]
+            for j in range(width):
+                out[j] += value * column[j]
+        for j in range(width):
+            out[j] = 1.0 - out[j]
+        return
     for k in range(x.shape[1]):
-        diff = x[i, k] - y[j, k]
-        total += diff * diff
+        value = x[i, k]
+        column = y_t[k, lo : hi + 1]
+        for j in range(width):
+            diff = value - column[j]
+            out[j] += diff * diff
     if metric == 1:
-        return np.sqrt(total)
-    return total
+        for j in range(width):
+            out[j] = np.sqrt(out[j])
+
+
+@numba.njit(cache=True)
+def _fill_rows(x: np.ndarray, y_t: np.ndarray, first: int, last: int, n: int, m: int, window: int, metric: int,
+               block: np.ndarray) -> None:
+    """Local costs of rows first..last-1 (within each row's band) into block[0..last-first-1].
+
+    Filled a block of rows at a time, apart from the recursion: computed inside the recursion's
+    row loop the column loop stopped vectorising (3.4x slower at 16 dims, length 1000, measured).
+    """
+    for r in range(first, last):
+        lo, hi = _band(r, n, m, window)
+        _local_row(x, y_t, r, lo, hi, metric, block[r - first])
 
 
 @numba.njit(cache=True, inline="always")
@@ -116,33 +149,40 @@ def _backtrace(steps: np.ndarray, n: int, m: int, out: np.ndarray) -> int:
 @numba.njit(cache=True)
 def _dp(x: np.ndarray, y: np.ndarray, cmat: np.ndarray, use_matrix: bool, metric: int, window: int,
         out: np.ndarray) -> tuple[float, int]:
-    """Accumulated cost and path of one pair; local costs from `cmat` or computed per cell."""
+    """Accumulated cost and path of one pair; local costs from `cmat` or computed a block of rows at a time."""
     n = cmat.shape[0] if use_matrix else x.shape[0]
     m = cmat.shape[1] if use_matrix else y.shape[0]
     inf = np.inf
     prev = np.full(m, inf)
     curr = np.full(m, inf)
+    y_t = np.ascontiguousarray(y.T)
+    block = np.empty((_ROWS if not use_matrix else 1, m))
     steps = np.zeros((n, m), dtype=np.uint8)
     for i in range(n):
         lo, hi = _band(i, n, m, window)
+        if use_matrix:
+            row = cmat[i]
+        else:
+            if i % _ROWS == 0:
+                _fill_rows(x, y_t, i, min(n, i + _ROWS), n, m, window, metric, block)
+            row = block[i % _ROWS]
         if window >= 0:  # cells outside the band must read as unreachable
             for j in range(max(0, lo - 1), min(m, hi + 2)):
                 curr[j] = inf
         j = lo
         if j == 0:  # first column: only from above
-            c = cmat[i, 0] if use_matrix else _local(x, y, i, 0, metric)
+            c = row[0]
             curr[0] = c if i == 0 else c + prev[0]
             steps[i, 0] = 1
             j = 1
         if i == 0:  # first row: only from the left
             for j in range(j, hi + 1):
-                c = cmat[0, j] if use_matrix else _local(x, y, 0, j, metric)
-                curr[j] = c + curr[j - 1]
+                curr[j] = row[j] + curr[j - 1]
                 steps[0, j] = 2
         else:
             left = curr[j - 1] if j > 0 else inf
             for j in range(j, hi + 1):
-                c = cmat[i, j] if use_matrix else _local(x, y, i, j, metric)
+                c = row[j]
                 best = prev[j - 1]
                 step = 0
                 up = prev[j]

@@ -16,7 +16,8 @@ selected (q, t) cells:
 
 Metrics: `path_accuracy` (the whole path right), `sentence_accuracy` (per summary sentence),
 `f1` of selected cells against gold cells (micro over pairs; for one cell per row precision
-equals recall equals sentence accuracy, DTW selects more), `sp` (SP distance of paths).
+equals recall equals sentence accuracy, DTW selects more), `sp` (SP distance of paths), and in
+`extra["within_1"]` the share of target steps placed at most one source step from gold.
 """
 
 from __future__ import annotations
@@ -81,12 +82,12 @@ class Scores:
 def uniform(article: np.ndarray, summary: np.ndarray) -> Prediction:
     t_len, q_len = len(article), len(summary)
     index = np.minimum(((np.arange(q_len) + 0.5) * t_len / q_len).astype(np.int64), t_len - 1)
-    return index, _cells(index, t_len)
+    return index, cells_of(index, t_len)
 
 
 def greedy(article: np.ndarray, summary: np.ndarray) -> Prediction:
     index = pairwise_cost(summary, article, "cosine").argmin(axis=1)
-    return index, _cells(index, len(article))
+    return index, cells_of(index, len(article))
 
 
 def dtw_aligner(article: np.ndarray, summary: np.ndarray) -> Prediction:
@@ -160,11 +161,12 @@ def train_dsnet(train: AlignmentSet, config: TrainConfig, log: Callable[[str], N
 
 
 def score(aligner: Callable[[np.ndarray, np.ndarray], Prediction], data: AlignmentSet) -> Scores:
-    exact, correct, sentences, hits, selected, sp = 0, 0, 0, 0, 0, []
+    exact, correct, near, sentences, hits, selected, sp = 0, 0, 0, 0, 0, 0, []
     for article, summary, gold in zip(data.article, data.summary, data.gold):
         index, cells = aligner(article, summary)
         exact += int(np.array_equal(index, gold))
         correct += int((index == gold).sum())
+        near += int((np.abs(index - gold) <= 1).sum())
         sentences += len(gold)
         hits += int(cells[np.arange(len(gold)), gold].sum())
         selected += int(cells.sum())
@@ -172,10 +174,11 @@ def score(aligner: Callable[[np.ndarray, np.ndarray], Prediction], data: Alignme
     precision, recall = hits / max(selected, 1), hits / max(sentences, 1)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return Scores(exact / len(data), correct / sentences, f1, float(np.mean(sp)), len(data),
-                  {"precision": precision, "recall": recall})
+                  {"precision": precision, "recall": recall, "within_1": near / max(sentences, 1)})
 
 
-def _cells(index: np.ndarray, t_len: int) -> np.ndarray:
+def cells_of(index: np.ndarray, t_len: int) -> np.ndarray:
+    """One selected cell per target step: the binary (Q, T) matrix of a path given as indices."""
     out = np.zeros((len(index), t_len), dtype=np.uint8)
     out[np.arange(len(index)), index] = 1
     return out
@@ -195,5 +198,5 @@ def _pad(sequences: list[np.ndarray], fill: float = 0.0) -> tuple[torch.Tensor, 
     return torch.from_numpy(out), torch.from_numpy(mask)
 
 
-__all__ = ["AlignmentSet", "Scores", "TrainConfig", "bridged", "decode", "dsnet_aligner", "dtw_aligner",
+__all__ = ["AlignmentSet", "Scores", "TrainConfig", "bridged", "cells_of", "decode", "dsnet_aligner", "dtw_aligner",
            "fit_bridge", "greedy", "score", "train_dsnet", "uniform"]

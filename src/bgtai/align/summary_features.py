@@ -67,13 +67,15 @@ def speech_vectors(pairs: list[AlignmentPair], encoder: str = SPEECH_ENCODER) ->
 
     recordings = [spoken_summary(pair.summary) for pair in pairs]
     frames = bgtai.encode_sequence("audio", [path for path, _ in recordings], encoder=encoder, progress=True)
-    out = []
-    for (_, spans), sequence in zip(recordings, frames.features):
-        rows = []
-        for start, end in spans:
-            first = min(int(start / FRAME_S), len(sequence) - 1)
-            last = max(first + 1, min(int(np.ceil(end / FRAME_S)), len(sequence)))
-            vector = sequence[first:last].mean(axis=0)
-            rows.append(vector / max(float(np.linalg.norm(vector)), 1e-12))
-        out.append(np.stack(rows).astype(np.float32))
-    return out
+    return [span_vectors(sequence, spans) for (_, spans), sequence in zip(recordings, frames.features)]
+
+
+def span_vectors(sequence: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """(len(spans), D) unit vectors: the mean of the Whisper frames inside each (start, end) span in seconds."""
+    rows = []
+    for start, end in spans:
+        first = min(int(start / FRAME_S), len(sequence) - 1)
+        last = max(first + 1, min(int(np.ceil(end / FRAME_S)), len(sequence)))
+        vector = sequence[first:last].mean(axis=0)
+        rows.append(vector / max(float(np.linalg.norm(vector)), 1e-12))
+    return np.stack(rows).astype(np.float32)

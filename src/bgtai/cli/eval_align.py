@@ -1,4 +1,15 @@
-"""`bgtai eval align --dataset bbc`: DS-Net trained on four BBC topics, scored on the fifth.
+"""`bgtai eval align --dataset {bbc,asterisk}`: learned aligners against DTW and simple baselines.
+
+`bbc`: DS-Net trained on four BBC topics, scored on the fifth (below). `asterisk`: speech
+frames against the words spoken (`bgtai.align.speech_words`), the Result Filter's setting:
+the Result Filter learns from the DTW path between the speech and a TTS bridge of the words
+(no labels), DS-Net from the gold word times (supervised, for reference); both are scored on
+the Asterisk test prompts (`bgtai.data.splits`) against Whisper's word times, beside uniform,
+bridge-greedy and bridge-DTW (the Result Filter's teacher, which needs TTS at test time; the
+learned aligners do not). `--speech tts` replaces each recording by espeak-ng speaking its
+transcript.
+
+BBC:
 
 The article is text (MiniLM sentence vectors); the summary is text (`--summary text`, a
 sanity check: the sentences are identical) or speech (`--summary speech`, the case that
@@ -16,7 +27,7 @@ import numpy as np
 
 from bgtai.cli import CommandError
 
-DATASETS = ("bbc",)
+DATASETS = ("bbc", "asterisk")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--summary", choices=("text", "speech"), default="speech", help="how the summary is given")
     parser.add_argument("--heldout", choices=TOPICS, default="tech", help="the topic scored; the others train DS-Net")
     parser.add_argument("--limit-per-topic", type=int, help="first N clean pairs per topic (default: all)")
+    parser.add_argument("--speech", choices=("recorded", "tts"), default="recorded",
+                        help="asterisk: the prompts as recorded, or their transcripts spoken by espeak-ng")
+    parser.add_argument("--limit", type=int, help="asterisk: the first N prompts (default: all)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the result here")
@@ -39,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from bgtai.align.summary_features import SPEECH_ENCODER, TEXT_ENCODER, speech_vectors, text_vectors
     from bgtai.eval.results import EvalRecord, current_command, write_result
 
+    if args.dataset == "asterisk":
+        return run_speech_words(args)
     if args.limit_per_topic is not None and args.limit_per_topic < 1:
         raise CommandError("--limit-per-topic must be at least 1")
     pairs, stats = load_bbc_alignment(limit_per_topic=args.limit_per_topic)
@@ -77,5 +93,76 @@ def run(args: argparse.Namespace) -> int:
                    "epochs": args.epochs, "seed": args.seed, "test_sentences": int(sum(len(g) for g in test.gold)),
                    "mean_article_sentences": float(np.mean([len(a) for a in test.article]))}
         record = EvalRecord("align", f"bbc {args.summary}", protocol, "dsnet", metrics, current_command(), details)
+        print(f"wrote {write_result(record, args.json)}")
+    return 0
+
+
+def run_speech_words(args: argparse.Namespace) -> int:
+    from bgtai.align import evaluate as ev
+    from bgtai.align.speech_words import POOL, SPEECH_ENCODER, WORD_ENCODER, build_speech_words
+    from bgtai.data import load_asterisk
+    from bgtai.data.splits import is_test_item, split_rule
+    from bgtai.eval.results import EvalRecord, current_command, write_result
+    from bgtai.io.tts import speak_cached
+
+    if args.limit is not None and args.limit < 2:
+        raise CommandError("--limit must be at least 2")
+    try:
+        prompts = [item for item in load_asterisk() if item.texts][: args.limit]
+    except FileNotFoundError as error:
+        raise CommandError(str(error)) from error
+    if args.speech == "tts":
+        audio = [speak_cached(item.texts[0]) for item in prompts]
+    else:
+        audio = [item.audio for item in prompts]
+    test_of = {str(a): is_test_item("asterisk", item) for a, item in zip(audio, prompts)}
+    items, skipped = build_speech_words(audio, progress=print)
+    test_mask = np.array([test_of[i.source] for i in items])
+
+    def as_set(rows: np.ndarray, gold: list[np.ndarray]) -> ev.AlignmentSet:
+        return ev.AlignmentSet([items[i].frames for i in rows], [items[i].word_vectors for i in rows],
+                               [gold[i] for i in rows], ["test" if test_mask[i] else "train" for i in rows])
+
+    golds = [i.gold for i in items]
+    # the Result Filter's labels: DTW between the speech and the TTS bridge of its words (eq. 5), no gold used
+    pseudo = [i.bridge for i in items]
+    train_rows, test_rows = np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
+    if len(train_rows) == 0 or len(test_rows) == 0:
+        raise CommandError(f"need prompts on both sides of the split; have {len(train_rows)} train, {len(test_rows)} test")
+    test = as_set(test_rows, golds)
+    config = ev.TrainConfig(epochs=args.epochs, seed=args.seed)
+    print(f"{len(items)} utterances ({len(train_rows)} train, {len(test_rows)} test); training the Result Filter")
+    result_filter = ev.train_dsnet(as_set(train_rows, pseudo), config, log=print)
+    print("training DS-Net on the gold word times")
+    dsnet = ev.train_dsnet(as_set(train_rows, golds), config, log=print)
+    bridges = {id(i.word_vectors): i.bridge for i in items}
+
+    def tts_dtw(frames: np.ndarray, words: np.ndarray) -> ev.Prediction:  # the teacher, TTS needed at test time
+        index = bridges[id(words)]
+        return index, ev.cells_of(index, len(frames))
+
+    aligners = {"uniform": ev.uniform, "tts-dtw": tts_dtw, "result-filter": ev.dsnet_aligner(result_filter),
+                "dsnet-gold": ev.dsnet_aligner(dsnet)}
+    metrics: dict[str, float] = {}
+    print(f"{'method':<14} {'path acc':>9} {'word acc':>9} {'±1 step':>8} {'F1':>7} {'SP':>7}")
+    for name, aligner in aligners.items():
+        result = ev.score(aligner, test)
+        print(f"{name:<14} {result.path_accuracy:9.4f} {result.sentence_accuracy:9.4f} {result.extra['within_1']:8.4f} "
+              f"{result.f1:7.4f} {result.sp:7.4f}")
+        metrics |= {f"{name}.path_accuracy": result.path_accuracy, f"{name}.word_accuracy": result.sentence_accuracy,
+                    f"{name}.within_1": result.extra["within_1"], f"{name}.f1": result.f1, f"{name}.sp": result.sp}
+    if args.json is not None:
+        subset = "all prompts" if args.limit is None else f"subset: first {args.limit} prompts"
+        speech = "recorded prompts" if args.speech == "recorded" else "transcripts spoken by espeak-ng"
+        protocol = (f"Asterisk {speech} ({subset}); train on the training prompts, score the test prompts "
+                    f"({split_rule('asterisk')}); source {SPEECH_ENCODER} frames averaged over {POOL} (100 ms), "
+                    f"target the words Whisper hears ({WORD_ENCODER}, one vector per word); gold = step of each word's "
+                    "midpoint from Whisper's word timestamps; result-filter trained on tts-dtw (MFCC DTW against the words spoken alone by espeak-ng), "
+                    "dsnet-gold on gold; word accuracy = exact step")
+        details = {"train_utterances": int(len(train_rows)), "test_utterances": int(len(test_rows)),
+                   "test_words": int(sum(len(g) for g in test.gold)), "skipped": skipped, "epochs": args.epochs,
+                   "seed": args.seed, "mean_test_steps": float(np.mean([len(a) for a in test.article]))}
+        record = EvalRecord("align", f"asterisk {args.speech}", protocol, "result-filter", metrics, current_command(),
+                            details)
         print(f"wrote {write_result(record, args.json)}")
     return 0

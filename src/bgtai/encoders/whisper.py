@@ -130,6 +130,21 @@ class _WhisperEncoder(Encoder):
         )
         return " ".join(segment.text.strip() for segment in segments).strip()
 
+    def transcribe_words(self, audio: Any) -> list[tuple[str, float, float]]:
+        """(word, start s, end s) of each word heard (greedy decoding, faster-whisper's word timestamps)."""
+        samples = self.prepare(audio)
+        segments, _ = self.whisper().transcribe(
+            samples,
+            language="en" if self.english_only else None,
+            beam_size=1,
+            best_of=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            vad_filter=False,
+            word_timestamps=True,
+        )
+        return [(w.word.strip(), float(w.start), float(w.end)) for segment in segments for w in (segment.words or [])]
+
     def close(self) -> None:
         self._whisper = None
 

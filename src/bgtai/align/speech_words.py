@@ -1,0 +1,151 @@
+"""Speech frames against the words spoken: the Result Filter's setting, with word times to score it.
+
+For each utterance (an Asterisk prompt as recorded, or its transcript spoken by espeak-ng):
+
+- **source** R: Whisper-tiny-en encoder frames of the speech, averaged over `POOL` frames
+  (5 x 20 ms = 100 ms steps), T steps;
+- **target** h: the words Whisper hears in it (its own transcript), each embedded alone by
+  MiniLM (384-d), Q steps. A different space from the frames: no cosine between them means
+  anything without a bridge;
+- **gold**: the source step holding each word's midpoint, from faster-whisper's word
+  timestamps (cross-attention alignment inside Whisper: a silver standard, made by another
+  mechanism than the aligners scored, not by hand);
+- **bridge**: each word spoken alone by espeak-ng, the words joined by silence into one clip
+  whose word spans are known, then DTW between that clip and the speech on cepstra (MFCC from
+  Whisper's own log-mel, mean-normalised per utterance: speaker and channel differ). Each
+  word's step is the median speech step its TTS span is matched to. That path is the
+  label-free supervision A* of the Result Filter (BGTAI eq. 5), and a baseline that needs TTS
+  at test time. (DTW on the Whisper encoder frames themselves failed as a bridge: measured
+  below uniform on 20 prompts; the encoder's outputs carry absolute position, so frames of
+  two recordings match by time in the window more than by sound.)
+
+Word timings are kept per audio content under `<cache_dir>/word-timings/whisper-tiny-en/`
+(transcribing costs about a second per clip on a CPU); frames come through the feature cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from bgtai.config import cache_dir
+
+SPEECH_ENCODER = "whisper-tiny-en"
+WORD_ENCODER = "minilm"
+POOL = 5  # Whisper frames per source step
+FRAME_S = 0.02
+STEP_S = POOL * FRAME_S
+
+
+@dataclass
+class SpeechWords:
+    """One utterance: pooled frames (T, 384), word vectors (Q, 384), gold and bridge steps (Q,) in [0, T)."""
+
+    source: str  # the audio file
+    words: list[str]
+    frames: np.ndarray
+    word_vectors: np.ndarray
+    gold: np.ndarray
+    bridge: np.ndarray
+
+
+def normalise_word(word: str) -> str:
+    return re.sub(r"[^\w']+", "", word.lower())
+
+
+def word_timings(paths: Sequence[str | Path], progress: Callable[[str], None] | None = None) -> list[list[tuple[str, float, float]]]:
+    """(word, start, end) per file from Whisper tiny.en, cached by file content."""
+    from bgtai.encoders.registry import get_encoder
+
+    folder = cache_dir() / "word-timings" / SPEECH_ENCODER
+    whisper = None
+    out = []
+    for number, path in enumerate(paths):
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        stored = folder / f"{digest}.json"
+        if stored.is_file():
+            words = [tuple(w) for w in json.loads(stored.read_text(encoding="utf-8"))]
+        else:
+            whisper = whisper or get_encoder(SPEECH_ENCODER, "audio")
+            words = whisper.transcribe_words(str(path))
+            folder.mkdir(parents=True, exist_ok=True)
+            temporary = stored.with_name(f".tmp-{os.getpid()}-{stored.name}")
+            temporary.write_text(json.dumps(words), encoding="utf-8")
+            os.replace(temporary, stored)
+            if progress is not None and (number + 1) % 25 == 0:
+                progress(f"word timings: {number + 1}/{len(paths)}")
+        out.append(words)  # type: ignore[arg-type]
+    return out
+
+
+def pool_frames(frames: np.ndarray, pool: int = POOL) -> np.ndarray:
+    """(ceil(T/pool), D): the mean of each run of `pool` frames (the last run may be shorter)."""
+    steps = -(-len(frames) // pool)
+    return np.stack([frames[i * pool : (i + 1) * pool].mean(axis=0) for i in range(steps)]).astype(np.float32)
+
+
+def gold_steps(timings: Sequence[tuple[str, float, float]], steps: int) -> np.ndarray:
+    """The pooled step of each word's midpoint, clipped to the sequence."""
+    middles = np.array([(start + end) / 2 for _, start, end in timings])
+    return np.clip((middles / STEP_S).astype(np.int64), 0, steps - 1)
+
+
+def cepstra(path: str | Path, coefficients: int = 20) -> np.ndarray:
+    """(frames, coefficients) MFCC at 10 ms from Whisper's log-mel, with the utterance mean removed."""
+    from faster_whisper.feature_extractor import FeatureExtractor
+    from scipy.fft import dct
+
+    from bgtai.io.audio import load_audio
+
+    samples = load_audio(path, target_sr=16_000).samples
+    log_mel = FeatureExtractor()(samples, padding=0)  # (80, frames)
+    mfcc = dct(log_mel, type=2, axis=0, norm="ortho")[:coefficients].T
+    return (mfcc - mfcc.mean(axis=0)).astype(np.float64)
+
+
+def bridge_steps(speech: str | Path, spoken_words: str | Path, spans: np.ndarray, steps: int) -> np.ndarray:
+    """Each word's source step by DTW of the speech against the words spoken alone (their `spans` in seconds)."""
+    from bgtai.align.dtw import dtw
+
+    mel_s = 0.01
+    speech_cepstra, tts_cepstra = cepstra(speech), cepstra(spoken_words)
+    path = dtw(tts_cepstra, speech_cepstra, metric="euclidean").path  # rows: TTS frames, columns: speech frames
+    out = np.zeros(len(spans), dtype=np.int64)
+    for q, (start, end) in enumerate(spans):
+        inside = (path[:, 0] >= int(start / mel_s)) & (path[:, 0] < max(int(np.ceil(end / mel_s)), int(start / mel_s) + 1))
+        matched = path[inside, 1] if inside.any() else path[np.abs(path[:, 0] - int(start / mel_s)).argmin(), 1:]
+        out[q] = int(np.median(matched) * mel_s / STEP_S)
+    return np.clip(out, 0, steps - 1)
+
+
+def build_speech_words(
+    audio_paths: Sequence[str | Path], progress: Callable[[str], None] | None = None
+) -> tuple[list[SpeechWords], dict[str, int]]:
+    """The alignment items of these recordings (utterances with no word heard are left out, and counted)."""
+    import bgtai
+    from bgtai.align.summary_features import spoken_summary
+
+    timings = word_timings(audio_paths, progress)
+    kept = [(path, [t for t in words if normalise_word(t[0])]) for path, words in zip(audio_paths, timings)]
+    kept = [(path, words) for path, words in kept if words]
+    skipped = {"no_words_heard": len(audio_paths) - len(kept)}
+    frames = bgtai.encode_sequence("audio", [p for p, _ in kept], encoder=SPEECH_ENCODER, progress=progress is not None)
+    words = [[normalise_word(w) for w, _, _ in timing] for _, timing in kept]
+    vocabulary = sorted({w for sentence in words for w in sentence})
+    vectors = dict(zip(vocabulary, bgtai.encode("text", vocabulary, encoder=WORD_ENCODER, progress=False)))
+    items = []
+    for (path, timing), sentence, sequence in zip(kept, words, frames.features):
+        pooled = pool_frames(sequence)
+        spoken, spans = spoken_summary(sentence)  # each word alone, joined by silence
+        items.append(SpeechWords(
+            str(path), sentence, pooled, np.stack([vectors[w] for w in sentence]).astype(np.float32),
+            gold_steps(timing, len(pooled)), bridge_steps(path, spoken, spans, len(pooled)),
+        ))
+    return items, skipped

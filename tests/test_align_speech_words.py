@@ -1,0 +1,73 @@
+"""Speech-to-words alignment items: frame pooling, gold steps from word times, and the TTS bridge's DTW."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bgtai.align.speech_words import STEP_S, bridge_steps, gold_steps, normalise_word, pool_frames
+from bgtai.io import tts
+
+needs_espeak = pytest.mark.skipif(tts.shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+
+
+def test_pool_frames_averages_runs_and_keeps_a_short_tail() -> None:
+    frames = np.arange(12, dtype=np.float32).reshape(6, 2)
+    pooled = pool_frames(frames, pool=4)
+    assert pooled.shape == (2, 2)
+    assert pooled[0].tolist() == [3.0, 4.0] and pooled[1].tolist() == [9.0, 10.0]
+
+
+def test_gold_step_is_the_step_of_the_word_midpoint_clipped_to_the_sequence() -> None:
+    timings = [("hello", 0.0, 0.18), ("there", 0.25, 0.55), ("late", 9.0, 9.4)]
+    assert gold_steps(timings, steps=20).tolist() == [0, 4, 19]
+
+
+def test_words_are_compared_without_case_or_punctuation() -> None:
+    assert normalise_word(" Hello,") == "hello" and normalise_word("don't!") == "don't" and normalise_word("...") == ""
+
+
+@needs_espeak
+def test_bridge_finds_words_in_slower_speech_with_other_pauses(tmp_path: Path) -> None:
+    """The 'speech' is the words spoken slower with long pauses: the bridge must follow the warping."""
+    from bgtai.align.summary_features import spoken_summary
+    from bgtai.io.audio import load_audio
+
+    words = ["seven", "blue", "elephants", "marching", "home"]
+    pieces, middles, clock = [], [], 0.0
+    gap = np.zeros(int(0.6 * 16_000), dtype=np.float32)
+    for word in words:
+        samples = load_audio(tts.speak_cached(word, rate=110, folder=tmp_path), target_sr=16_000).samples
+        middles.append(clock + len(samples) / 2 / 16_000)
+        pieces += [samples, gap]
+        clock += (len(samples) + len(gap)) / 16_000
+    speech = tmp_path / "speech.wav"
+    sf.write(speech, np.concatenate(pieces), 16_000)
+    spoken, spans = spoken_summary(words)
+    steps = int(np.ceil(clock / STEP_S))
+    found = bridge_steps(speech, spoken, spans, steps)
+    expected = (np.array(middles) / STEP_S).astype(int)
+    assert np.all(np.diff(found) > 0)  # in order
+    assert np.abs(found - expected).max() <= 2, (found, expected)
+
+
+@pytest.mark.integration
+@pytest.mark.needs_data
+@needs_espeak
+def test_eval_align_on_asterisk_scores_every_aligner_on_test_prompts_only(tmp_path: Path) -> None:
+    from bgtai.cli.main import main
+    from bgtai.eval.results import read_result
+
+    out = tmp_path / "align.json"
+    assert main(["eval", "align", "--dataset", "asterisk", "--limit", "8", "--epochs", "2", "--json", str(out)]) == 0
+    record = read_result(out)
+    for method in ("uniform", "tts-dtw", "result-filter", "dsnet-gold"):
+        value = record.metrics[f"{method}.word_accuracy"]
+        assert 0.0 <= value <= 1.0 and record.metrics[f"{method}.within_1"] >= value
+    details = record.details
+    assert details["train_utterances"] > 0 and details["test_utterances"] > 0
+    assert details["train_utterances"] + details["test_utterances"] + details["skipped"]["no_words_heard"] == 8
+    assert "subset: first 8 prompts" in record.protocol

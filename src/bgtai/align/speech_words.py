@@ -6,7 +6,9 @@ For each utterance (an Asterisk prompt as recorded, or its transcript spoken by 
   (5 x 20 ms = 100 ms steps), T steps;
 - **target** h: the words Whisper hears in it (its own transcript), each embedded alone by
   MiniLM (384-d), Q steps. A different space from the frames: no cosine between them means
-  anything without a bridge;
+  anything without a bridge. With `target="gloss"` the tokens are the gloss of those words
+  (`bgtai.gloss.view`'s conventions: lemmas in capitals, articles, copulas and auxiliaries
+  dropped), each keeping the time of the word it came from;
 - **gold**: the source step holding each word's midpoint, from faster-whisper's word
   timestamps (cross-attention alignment inside Whisper: a silver standard, made by another
   mechanism than the aligners scored, not by hand);
@@ -49,7 +51,7 @@ class SpeechWords:
     """One utterance: pooled frames (T, 384), word vectors (Q, 384), gold and bridge steps (Q,) in [0, T)."""
 
     source: str  # the audio file
-    words: list[str]
+    words: list[str]  # the target tokens: words, or gloss tokens
     frames: np.ndarray
     word_vectors: np.ndarray
     gold: np.ndarray
@@ -125,10 +127,24 @@ def bridge_steps(speech: str | Path, spoken_words: str | Path, spans: np.ndarray
     return np.clip(out, 0, steps - 1)
 
 
+def gloss_with_sources(words: list[str]) -> list[tuple[str, int]]:
+    """Gloss tokens of a word list (the gloss view's conventions) and the word each came from."""
+    from bgtai.gloss.view import _glosser
+
+    return _glosser().tokens_with_sources(words)
+
+
+def speakable(token: str) -> str:
+    """What TTS should say for a gloss token: the lemma without `DESC-`/`X-` markers."""
+    return token.rsplit("-", 1)[-1].lower() if token not in ("X-POSS",) else "'s"
+
+
 def build_speech_words(
-    audio_paths: Sequence[str | Path], progress: Callable[[str], None] | None = None
+    audio_paths: Sequence[str | Path], progress: Callable[[str], None] | None = None, target: str = "words"
 ) -> tuple[list[SpeechWords], dict[str, int]]:
-    """The alignment items of these recordings (utterances with no word heard are left out, and counted)."""
+    """The alignment items of these recordings (utterances with no word heard, or no gloss, are left out, and counted)."""
+    if target not in ("words", "gloss"):
+        raise ValueError(f"target must be 'words' or 'gloss', got {target!r}")
     import bgtai
     from bgtai.align.summary_features import spoken_summary
 
@@ -138,14 +154,24 @@ def build_speech_words(
     skipped = {"no_words_heard": len(audio_paths) - len(kept)}
     frames = bgtai.encode_sequence("audio", [p for p, _ in kept], encoder=SPEECH_ENCODER, progress=progress is not None)
     words = [[normalise_word(w) for w, _, _ in timing] for _, timing in kept]
-    vocabulary = sorted({w for sentence in words for w in sentence})
+    # target tokens of each utterance and the word each comes from
+    if target == "gloss":
+        tokens = [gloss_with_sources(sentence) for sentence in words]
+    else:
+        tokens = [[(w, i) for i, w in enumerate(sentence)] for sentence in words]
+    skipped["no_gloss"] = sum(1 for t in tokens if not t)
+    vocabulary = sorted({t for sentence in tokens for t, _ in sentence})
     vectors = dict(zip(vocabulary, bgtai.encode("text", vocabulary, encoder=WORD_ENCODER, progress=False)))
     items = []
-    for (path, timing), sentence, sequence in zip(kept, words, frames.features):
+    for (path, timing), sentence, sequence in zip(kept, tokens, frames.features):
+        if not sentence:
+            continue
         pooled = pool_frames(sequence)
-        spoken, spans = spoken_summary(sentence)  # each word alone, joined by silence
+        said = [t if target == "words" else speakable(t) for t, _ in sentence]
+        spoken, spans = spoken_summary(said)  # each token alone, joined by silence
+        gold = gold_steps(timing, len(pooled))[[source for _, source in sentence]]
         items.append(SpeechWords(
-            str(path), sentence, pooled, np.stack([vectors[w] for w in sentence]).astype(np.float32),
-            gold_steps(timing, len(pooled)), bridge_steps(path, spoken, spans, len(pooled)),
+            str(path), [t for t, _ in sentence], pooled, np.stack([vectors[t] for t, _ in sentence]).astype(np.float32),
+            gold, bridge_steps(path, spoken, spans, len(pooled)),
         ))
     return items, skipped

@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--speech", choices=("recorded", "tts"), default="recorded",
                         help="asterisk: the prompts as recorded, or their transcripts spoken by espeak-ng")
     parser.add_argument("--limit", type=int, help="asterisk: the first N prompts (default: all)")
+    parser.add_argument("--target", choices=("words", "gloss"), default="words",
+                        help="asterisk: align the speech with the words heard, or with their gloss tokens")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the result here")
@@ -116,7 +118,7 @@ def run_speech_words(args: argparse.Namespace) -> int:
     else:
         audio = [item.audio for item in prompts]
     test_of = {str(a): is_test_item("asterisk", item) for a, item in zip(audio, prompts)}
-    items, skipped = build_speech_words(audio, progress=print)
+    items, skipped = build_speech_words(audio, progress=print, target=args.target)
     test_mask = np.array([test_of[i.source] for i in items])
 
     def as_set(rows: np.ndarray, gold: list[np.ndarray]) -> ev.AlignmentSet:
@@ -154,15 +156,18 @@ def run_speech_words(args: argparse.Namespace) -> int:
     if args.json is not None:
         subset = "all prompts" if args.limit is None else f"subset: first {args.limit} prompts"
         speech = "recorded prompts" if args.speech == "recorded" else "transcripts spoken by espeak-ng"
+        target = (f"the words Whisper hears ({WORD_ENCODER}, one vector per word)" if args.target == "words" else
+                  f"the gloss tokens of those words ({WORD_ENCODER}, one vector per token, each timed by its word)")
         protocol = (f"Asterisk {speech} ({subset}); train on the training prompts, score the test prompts "
                     f"({split_rule('asterisk')}); source {SPEECH_ENCODER} frames averaged over {POOL} (100 ms), "
-                    f"target the words Whisper hears ({WORD_ENCODER}, one vector per word); gold = step of each word's "
-                    "midpoint from Whisper's word timestamps; result-filter trained on tts-dtw (MFCC DTW against the words spoken alone by espeak-ng), "
+                    f"target {target}; gold = step of each word's midpoint from Whisper's word timestamps; "
+                    "result-filter trained on tts-dtw (MFCC DTW against the tokens spoken alone by espeak-ng), "
                     "dsnet-gold on gold; word accuracy = exact step")
         details = {"train_utterances": int(len(train_rows)), "test_utterances": int(len(test_rows)),
                    "test_words": int(sum(len(g) for g in test.gold)), "skipped": skipped, "epochs": args.epochs,
                    "seed": args.seed, "mean_test_steps": float(np.mean([len(a) for a in test.article]))}
-        record = EvalRecord("align", f"asterisk {args.speech}", protocol, "result-filter", metrics, current_command(),
+        dataset = f"asterisk {args.speech}" + (" vs gloss" if args.target == "gloss" else "")
+        record = EvalRecord("align", dataset, protocol, "result-filter", metrics, current_command(),
                             details)
         print(f"wrote {write_result(record, args.json)}")
     return 0

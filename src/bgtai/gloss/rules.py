@@ -95,6 +95,16 @@ class RuleGlosser:
                 out.append(token)
         return out
 
+    def tokens_with_sources(self, words: list[str]) -> list[tuple[str, int]]:
+        """(gloss token, index of the word it came from) for already split, lower-cased words."""
+        out: list[tuple[str, int]] = []
+        for index, word in enumerate(words):
+            following = words[index + 1] if index + 1 < len(words) else ""
+            token = self._token(word, following)
+            if token:
+                out.append((token, index))
+        return out
+
     def gloss(self, text: str) -> str:
         return " ".join(self.tokens(text))
 

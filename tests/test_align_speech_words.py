@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bgtai.align.speech_words import STEP_S, bridge_steps, gold_steps, normalise_word, pool_frames
+from bgtai.align.speech_words import (
+    STEP_S,
+    bridge_steps,
+    gold_steps,
+    normalise_word,
+    pool_frames,
+)
 from bgtai.io import tts
 
 needs_espeak = pytest.mark.skipif(tts.shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
@@ -65,12 +71,15 @@ def test_bridge_finds_words_in_slower_speech_with_other_pauses(tmp_path: Path) -
 @pytest.mark.integration
 @pytest.mark.needs_data
 @needs_espeak
-def test_eval_align_on_asterisk_scores_every_aligner_on_test_prompts_only(tmp_path: Path) -> None:
+def test_eval_align_on_asterisk_scores_every_aligner_and_saves_one_for_bgtai_align(tmp_path: Path, capsys) -> None:
+    import re
+
     from bgtai.cli.main import main
     from bgtai.eval.results import read_result
 
-    out = tmp_path / "align.json"
-    assert main(["eval", "align", "--dataset", "asterisk", "--limit", "8", "--epochs", "2", "--json", str(out)]) == 0
+    out, model = tmp_path / "align.json", tmp_path / "result-filter.pt"
+    assert main(["eval", "align", "--dataset", "asterisk", "--limit", "8", "--epochs", "2", "--json", str(out),
+                 "--save-model", str(model)]) == 0
     record = read_result(out)
     for method in ("uniform", "tts-dtw", "result-filter", "dsnet-gold"):
         value = record.metrics[f"{method}.word_accuracy"]
@@ -79,3 +88,15 @@ def test_eval_align_on_asterisk_scores_every_aligner_on_test_prompts_only(tmp_pa
     assert details["train_utterances"] > 0 and details["test_utterances"] > 0
     assert details["train_utterances"] + details["test_utterances"] + sum(details["skipped"].values()) == 8
     assert "subset: first 8 prompts" in record.protocol
+
+    # the saved Result Filter aligns a new recording with its words, in order, inside the clip
+    speech = tts.speak_cached("please enter your mailbox number", folder=tmp_path)
+    capsys.readouterr()
+    assert main(["align", str(speech), "Please enter your mailbox number.", "--dsnet", str(model),
+                 "--plot", str(tmp_path / "a.png")]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("DS-Net:"))
+    found = re.findall(r"(\w+)@([0-9.]+)s", line)
+    assert [w for w, _ in found] == ["please", "enter", "your", "mailbox", "number"]
+    times = [float(t) for _, t in found]
+    assert times == sorted(times) and times[-1] <= sf.info(str(speech)).duration
+    assert (tmp_path / "a.png").stat().st_size > 0

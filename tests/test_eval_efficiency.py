@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from bgtai.eval.datasets import ClassificationSet
-from bgtai.eval.efficiency import EpochScores, plot_curves, read_snapshots, score_snapshot, summary_metrics
-from bgtai.train.joint import train
 from test_train_alignment import aligned_recipe
 from test_train_joint import make_data
+
+from bgtai.eval.datasets import ClassificationSet
+from bgtai.eval.efficiency import (
+    EpochScores,
+    plot_curves,
+    read_snapshots,
+    score_snapshot,
+    summary_metrics,
+)
+from bgtai.train.joint import train
 
 CLASSES = ["dog", "rain", "siren"]
 
@@ -80,7 +86,7 @@ def test_report_has_one_row_per_configuration_with_time_against_base(tmp_path) -
                         {"curves": curves, "trained_by": {"base": "bgtai train A", "ds-net": "bgtai train B"}})
     write_result(record, tmp_path / "results" / "efficiency.json")
     text = render_report(tmp_path / "results", tmp_path / "RESULTS.md")
-    rows = [line for line in text.splitlines() if line.startswith("| base") or line.startswith("| ds-net")]
+    rows = [line for line in text.splitlines() if line.startswith(("| base", "| ds-net"))]
     assert rows[0].startswith("| base | 20 | 1.00x | 10 | 0.2000 (0.2000)")
     assert rows[1].startswith("| ds-net | 15 | 0.75x | 5 | 0.2500 (0.2500)")
     assert "`bgtai train B`" in text and text.count("## Training efficiency") == 1

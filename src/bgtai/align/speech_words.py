@@ -31,9 +31,9 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -175,3 +175,30 @@ def build_speech_words(
             gold, bridge_steps(path, spoken, spans, len(pooled)),
         ))
     return items, skipped
+
+
+def save_aligner(model: torch.nn.Module, path: str | Path, target: str) -> Path:
+    """Write a trained speech-to-`target` aligner with the input recipe `bgtai align --dsnet` needs, atomically."""
+    import dataclasses
+
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = {"config": dataclasses.asdict(model.config), "state": model.state_dict(),  # type: ignore[attr-defined]
+             "inputs": {"audio": {"encoder": SPEECH_ENCODER, "pool": POOL}, "text": target}}
+    temporary = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    torch.save(saved, temporary)
+    os.replace(temporary, path)
+    return path
+
+
+def text_tokens(text: str, target: str) -> tuple[list[str], np.ndarray]:
+    """The tokens of a text as the aligners see them (`words` or `gloss`) and their MiniLM vectors."""
+    import bgtai
+
+    words = [w for w in (normalise_word(w) for w in text.split()) if w]
+    tokens = [t for t, _ in gloss_with_sources(words)] if target == "gloss" else words
+    if not tokens:
+        raise ValueError(f"no {target} tokens in {text!r}")
+    return tokens, np.asarray(bgtai.encode("text", tokens, encoder=WORD_ENCODER, progress=False), dtype=np.float32)

@@ -7,7 +7,13 @@ unless a DS-Net trained for that pair of encoders is given with `--dsnet FILE`
 (a `torch.save` of `{"config": DSNetConfig fields, "state": state_dict}`). A is the
 source (columns), B the target (rows).
 
+A file written by `bgtai eval align --dataset asterisk --save-model FILE` (a Result Filter
+trained on speech against words or gloss) also names its inputs; then audio becomes Whisper
+frames averaged to 100 ms steps and text becomes its words (or gloss tokens), one MiniLM vector
+each, and the printout names each word with its time.
+
     bgtai align speech.wav "the transcript of the speech" --plot alignment.png
+    bgtai align speech.wav "the transcript of the speech" --dsnet result-filter.pt
 """
 
 from __future__ import annotations
@@ -49,14 +55,43 @@ def _sequence(value: str) -> tuple[str, np.ndarray]:
     return "text (MiniLM tokens)", batch.features[0]
 
 
+def _speech_and_text(value: str, inputs: dict) -> tuple[str, np.ndarray]:
+    """Audio as a saved speech aligner reads it: its encoder's frames averaged over its pool."""
+    import bgtai
+    from bgtai.align.speech_words import pool_frames
+
+    path = Path(value)
+    if path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
+        raise CommandError(f"{value}: this aligner takes an audio file as A")
+    audio = inputs["audio"]
+    frames = bgtai.encode_sequence("audio", [path], encoder=audio["encoder"]).features[0]
+    return f"{path.name} ({audio['encoder']} frames, {audio['pool'] * 20} ms steps)", pool_frames(frames, audio["pool"])
+
+
+def _text_tokens(value: str, inputs: dict) -> tuple[str, np.ndarray, list[str]]:
+    from bgtai.align.speech_words import text_tokens
+
+    try:
+        tokens, vectors = text_tokens(value, inputs["text"])
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    return f"text ({inputs['text']}: {' '.join(tokens)})", vectors, tokens
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from bgtai.align.dsnet import DSNet, DSNetConfig, path_indices
     from bgtai.align.dtw import dtw
 
-    label_a, a = _sequence(args.a)
-    label_b, b = _sequence(args.b)
+    saved = torch.load(args.dsnet, map_location="cpu", weights_only=False) if args.dsnet is not None else None
+    inputs = saved.get("inputs") if isinstance(saved, dict) else None
+    tokens: list[str] | None = None
+    if inputs:
+        (label_a, a), (label_b, b, tokens) = _speech_and_text(args.a, inputs), _text_tokens(args.b, inputs)
+    else:
+        label_a, a = _sequence(args.a)
+        label_b, b = _sequence(args.b)
     result = dtw(a, b, metric=args.metric, window=args.window)
     print(f"A: {label_a}, {len(a)} steps; B: {label_b}, {len(b)} steps")
     print(f"DTW ({args.metric}): cost {result.cost:.4f}, path of {len(result.path)} cells, "
@@ -64,13 +99,16 @@ def run(args: argparse.Namespace) -> int:
     per_b = [result.path[result.path[:, 1] == q, 0] for q in range(len(b))]
     print("B step -> A steps: " + ", ".join(f"{q}:{r.min()}-{r.max()}" for q, r in enumerate(per_b)))
     dsnet_path = None
-    if args.dsnet is not None:
-        saved = torch.load(args.dsnet, map_location="cpu", weights_only=False)
+    if saved is not None:
         model = DSNet(DSNetConfig(**saved["config"]))
         model.load_state_dict(saved["state"])
-        a_hat, _ = model.align(a, b)
+        a_hat, _ = model.align(a, b, strict=len(a) >= len(b) and tokens is not None)
         dsnet_path = path_indices(a_hat)
-        print("DS-Net: B step -> A step: " + ", ".join(f"{q}:{t}" for q, t in enumerate(dsnet_path)))
+        if tokens is not None:
+            step = inputs["audio"]["pool"] * 0.02
+            print("DS-Net: " + ", ".join(f"{w}@{t * step:.1f}s" for w, t in zip(tokens, dsnet_path)))
+        else:
+            print("DS-Net: B step -> A step: " + ", ".join(f"{q}:{t}" for q, t in enumerate(dsnet_path)))
     _plot(args.plot, a, b, result.path, dsnet_path, args.metric, label_a, label_b)
     print(f"wrote {args.plot}")
     return 0

@@ -43,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--limit", type=int, help="asterisk: the first N prompts (default: all)")
     parser.add_argument("--target", choices=("words", "gloss"), default="words",
                         help="asterisk: align the speech with the words heard, or with their gloss tokens")
+    parser.add_argument("--save-model", type=Path, metavar="FILE",
+                        help="asterisk: save the trained Result Filter for `bgtai align --dsnet FILE`")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the result here")
@@ -52,7 +54,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from bgtai.align import evaluate as ev
     from bgtai.align.bbc import load_bbc_alignment
-    from bgtai.align.summary_features import SPEECH_ENCODER, TEXT_ENCODER, speech_vectors, text_vectors
+    from bgtai.align.summary_features import (
+        SPEECH_ENCODER,
+        TEXT_ENCODER,
+        speech_vectors,
+        text_vectors,
+    )
     from bgtai.eval.results import EvalRecord, current_command, write_result
 
     if args.dataset == "asterisk":
@@ -101,7 +108,12 @@ def run(args: argparse.Namespace) -> int:
 
 def run_speech_words(args: argparse.Namespace) -> int:
     from bgtai.align import evaluate as ev
-    from bgtai.align.speech_words import POOL, SPEECH_ENCODER, WORD_ENCODER, build_speech_words
+    from bgtai.align.speech_words import (
+        POOL,
+        SPEECH_ENCODER,
+        WORD_ENCODER,
+        build_speech_words,
+    )
     from bgtai.data import load_asterisk
     from bgtai.data.splits import is_test_item, split_rule
     from bgtai.eval.results import EvalRecord, current_command, write_result
@@ -137,6 +149,10 @@ def run_speech_words(args: argparse.Namespace) -> int:
     result_filter = ev.train_dsnet(as_set(train_rows, pseudo), config, log=print)
     print("training DS-Net on the gold word times")
     dsnet = ev.train_dsnet(as_set(train_rows, golds), config, log=print)
+    if args.save_model is not None:
+        from bgtai.align.speech_words import save_aligner
+
+        print(f"wrote {save_aligner(result_filter, args.save_model, args.target)}")
     bridges = {id(i.word_vectors): i.bridge for i in items}
 
     def tts_dtw(frames: np.ndarray, words: np.ndarray) -> ev.Prediction:  # the teacher, TTS needed at test time
@@ -163,7 +179,7 @@ def run_speech_words(args: argparse.Namespace) -> int:
                     f"target {target}; gold = step of each word's midpoint from Whisper's word timestamps; "
                     "result-filter trained on tts-dtw (MFCC DTW against the tokens spoken alone by espeak-ng), "
                     "dsnet-gold on gold; word accuracy = exact step")
-        details = {"train_utterances": int(len(train_rows)), "test_utterances": int(len(test_rows)),
+        details = {"train_utterances": len(train_rows), "test_utterances": len(test_rows),
                    "test_words": int(sum(len(g) for g in test.gold)), "skipped": skipped, "epochs": args.epochs,
                    "seed": args.seed, "mean_test_steps": float(np.mean([len(a) for a in test.article]))}
         dataset = f"asterisk {args.speech}" + (" vs gloss" if args.target == "gloss" else "")

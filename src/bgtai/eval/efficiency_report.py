@@ -23,8 +23,8 @@ def render_efficiency(records: Sequence[EvalRecord], link: Callable[[Path], str]
         curves = record.details.get("curves", {}) if isinstance(record.details, dict) else {}
         source = f"[{link(record.path)}]({link(record.path)})" if record.path is not None else "(not saved)"
         lines += [
-            f"Recipe {record.model}; protocol: `{record.protocol}`. Each cell: last epoch (best epoch). Source: {source}, "
-            f"made by `{record.command}`.",
+            (f"Recipe {record.model}; protocol: `{record.protocol}`. Each cell: last epoch (best epoch). "
+             f"Source: {source}, made by `{record.command}`."),
             "",
         ]
         header = ["configuration", "training time (s)", "time vs base", "pairs trained"]

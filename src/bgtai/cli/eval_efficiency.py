@@ -45,7 +45,12 @@ def _parse_runs(specs: list[str]) -> dict[str, Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bgtai.eval.efficiency import METRICS, efficiency_curves, plot_curves, summary_metrics
+    from bgtai.eval.efficiency import (
+        METRICS,
+        efficiency_curves,
+        plot_curves,
+        summary_metrics,
+    )
     from bgtai.eval.embedders import training_provenance
     from bgtai.eval.results import EvalRecord, current_command, write_result
 

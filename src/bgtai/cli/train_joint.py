@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser, required: bool = False) -> No
     parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.pt after an interruption")
     parser.add_argument("--ds-net", action="store_true",
                         help="DS-Net data-pair selection: after a warm-up epoch, train only pairs whose alignment "
-                             "loss is under a growing threshold (alignment.ds_net=true; see docs/alignment.md)")
+                             "loss is under a growing threshold (alignment.ds_net=true; see docs/DECISIONS.md)")
     parser.add_argument("--result-filter", action="store_true",
                         help="add the Result Filter alignment loss (DTW-supervised, eq. 5 + SP-Loss) to training "
                              "(alignment.result_filter=true)")

@@ -1,7 +1,7 @@
 """Sequence alignment inside the joint trainer: the Result Filter term and DS-Net's self-paced pair selection.
 
 The BGTAI paper adds two modules to contrastive training and leaves most of their wiring
-unsaid. This is the reading the toolkit implements (METHOD.md section 3; docs/alignment.md):
+unsaid. This is the reading the toolkit implements (METHOD.md section 3; docs/DECISIONS.md):
 
 - **Alignment view.** Every batch holds one kind of pair (the same modalities present), so
   one (source, target) choice serves the whole batch: the source is the language side (the
@@ -27,8 +27,8 @@ unsaid. This is the reading the toolkit implements (METHOD.md section 3; docs/al
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch

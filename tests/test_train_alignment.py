@@ -159,3 +159,17 @@ def test_two_process_selection_equals_one_process(tmp_path) -> None:
     assert torch.allclose(one["difficulty"].nan_to_num(), two["difficulty"].nan_to_num(), atol=1e-4)
     for a, b in zip(one["history"], two["history"], strict=True):
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-4)
+
+
+def test_cli_flags_switch_on_selection_and_the_result_filter() -> None:
+    from bgtai.cli.train_joint import recipe_overrides
+    from bgtai.train.recipes import load_recipe
+    from test_train_joint import _train_parser
+
+    parser = _train_parser()
+    both = parser.parse_args(["train", "--recipe", "unibrivl-moco", "--ds-net", "--result-filter", "--snapshots"])
+    recipe = load_recipe(both.recipe, recipe_overrides(both))
+    assert recipe.alignment.ds_net and recipe.alignment.result_filter and both.snapshots
+    plain = parser.parse_args(["train", "--recipe", "unibrivl-moco", "--set", "alignment.weight=0.3"])
+    recipe = load_recipe(plain.recipe, recipe_overrides(plain))
+    assert not recipe.alignment.enabled and recipe.alignment.weight == 0.3

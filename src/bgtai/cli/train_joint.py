@@ -37,6 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser, required: bool = False) -> No
     parser.add_argument("--list-recipes", action="store_true", help="list the recipes and exit")
 
 
+def recipe_overrides(args: argparse.Namespace) -> list[str]:
+    """The `--set` values, then what `--ds-net` and `--result-filter` switch on."""
+    overrides = list(args.overrides)
+    if args.ds_net:
+        overrides.append("alignment.ds_net=true")
+    if args.result_filter:
+        overrides.append("alignment.result_filter=true")
+    return overrides
+
+
 def run(args: argparse.Namespace) -> int:
     from bgtai.errors import BadInputError
     from bgtai.train.recipes import load_recipe, recipe_names
@@ -47,12 +57,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.recipe:
         raise CommandError("give --recipe NAME (one of: " + ", ".join(recipe_names()) + ")")
-    overrides = list(args.overrides)
-    if args.ds_net:
-        overrides.append("alignment.ds_net=true")
-    if args.result_filter:
-        overrides.append("alignment.result_filter=true")
-    recipe = load_recipe(args.recipe, overrides)
+    recipe = load_recipe(args.recipe, recipe_overrides(args))
     out = args.out or Path("runs") / recipe.name
     from bgtai.train.joint import train
 

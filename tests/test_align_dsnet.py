@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgtai.align.dsnet import DSNet, DSNetConfig, apply_path, decode, path_indices, path_matrix
-from bgtai.align.losses import dtw_targets, path_sp_distance, result_filter_ce, sp_loss
+from bgtai.align.losses import dtw_targets, path_sp_distance, position_l2, result_filter_ce, sp_loss
 from bgtai.align.selection import SelfPacedSelector
 
 score_matrices = st.tuples(st.integers(1, 5), st.integers(1, 6), st.integers(0, 10_000)).map(
@@ -69,6 +69,8 @@ def test_sp_loss_by_hand() -> None:
     targets = torch.tensor([[0, 0]])
     # |0.5-0|/2 and |2-0|/2, averaged
     assert sp_loss(probs.clamp(min=1e-30).log(), targets).item() == pytest.approx((0.25 + 1.0) / 2)
+    # the L2 variant squares the same normalised distances
+    assert position_l2(probs.clamp(min=1e-30).log(), targets).item() == pytest.approx((0.25**2 + 1.0) / 2)
 
 
 @settings(max_examples=40, deadline=None)

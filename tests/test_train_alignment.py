@@ -125,6 +125,8 @@ def test_alignment_settings_are_checked() -> None:
         AlignmentConfig(interpolate_to=1)
     with pytest.raises(ValueError):
         AlignmentConfig(min_fraction=1.5)
+    with pytest.raises(ValueError, match="loss"):
+        AlignmentConfig(loss="mse")
     assert not AlignmentConfig().enabled and AlignmentConfig(result_filter=True).enabled
 
 
@@ -173,3 +175,21 @@ def test_cli_flags_switch_on_selection_and_the_result_filter() -> None:
     plain = parser.parse_args(["train", "--recipe", "unibrivl-moco", "--set", "alignment.weight=0.3"])
     recipe = load_recipe(plain.recipe, recipe_overrides(plain))
     assert not recipe.alignment.enabled and recipe.alignment.weight == 0.3
+
+
+def test_audio_cut_keeps_the_first_frames_and_the_pairs() -> None:
+    data = make_data()
+    cut = data.with_audio_cut(2)
+    assert len(cut) == len(data) and cut.rows is data.rows
+    for whole, short in zip(data.features["audio"], cut.features["audio"], strict=True):
+        assert np.array_equal(short, whole[:2])
+    assert data.with_audio_cut(0) is data
+
+
+@pytest.mark.parametrize("loss", ["ce", "sp", "l2", "total"])
+def test_every_alignment_loss_trains_and_selection_still_uses_sp(tmp_path, loss: str) -> None:
+    summary = train(aligned_recipe(epochs=2, loss=loss), tmp_path / loss, data=make_data(), progress=False)
+    assert all(np.isfinite(row["align_loss"]) for row in summary.history)
+    difficulty = torch.load(tmp_path / loss / "checkpoint.pt")["difficulty"].numpy()
+    scored = difficulty[np.isfinite(difficulty)]
+    assert scored.size and scored.max() <= 1.0  # SP-Loss, even when training on the unbounded CE

@@ -41,15 +41,36 @@ def sp_loss(
 ) -> torch.Tensor:
     """Eq. 6 per pair (B,) or its batch mean, with the expected index as the prediction."""
     mask = _target_mask(target_mask, targets)
+    distance = _position_distance(log_probs, targets, source_lengths).abs()
+    per_pair = (distance * mask).sum(1) / mask.sum(1).clamp(min=1)
+    return per_pair.mean() if reduce else per_pair
+
+
+def position_l2(
+    log_probs: torch.Tensor,
+    targets: torch.Tensor,
+    target_mask: torch.Tensor | None = None,
+    source_lengths: torch.Tensor | None = None,
+    reduce: bool = True,
+) -> torch.Tensor:
+    """SP-Loss with squared instead of absolute distances (the "L2" row of BGTAI's Table 4), in [0, 1]."""
+    mask = _target_mask(target_mask, targets)
+    distance = _position_distance(log_probs, targets, source_lengths) ** 2
+    per_pair = (distance * mask).sum(1) / mask.sum(1).clamp(min=1)
+    return per_pair.mean() if reduce else per_pair
+
+
+def _position_distance(
+    log_probs: torch.Tensor, targets: torch.Tensor, source_lengths: torch.Tensor | None
+) -> torch.Tensor:
+    """(E_p[t] - A*_q) / (T-1) per target step (B, Q), each pair normalised by its own T."""
     t_len = log_probs.shape[-1]
     if source_lengths is None:
         source_lengths = torch.full((log_probs.shape[0],), t_len, device=log_probs.device)
     scale = (source_lengths.float() - 1).clamp(min=1)[:, None]  # (B, 1): T=1 leaves positions at 0
     positions = torch.arange(t_len, device=log_probs.device, dtype=log_probs.dtype)
     expected = (log_probs.exp() * positions).sum(-1)  # (B, Q)
-    distance = (expected - targets.float()).abs() / scale
-    per_pair = (distance * mask).sum(1) / mask.sum(1).clamp(min=1)
-    return per_pair.mean() if reduce else per_pair
+    return (expected - targets.float()) / scale
 
 
 def path_sp_distance(a: np.ndarray, b: np.ndarray, t_len: int) -> float:

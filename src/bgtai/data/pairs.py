@@ -86,6 +86,9 @@ class PairOptions:
     max_per_source: dict[str, int] = field(default_factory=dict)
     exclude_test: bool = True  # leave out the test items of `bgtai.data.splits` (what eval retrieval scores)
     gloss_view: bool = False  # also pair each COCO picture with the gloss of each caption (bgtai.gloss.view)
+    # training audio cut to its first N front-end frames (0: whole clips); BGTAI Table 4's audio-duration rows.
+    # Applied by the trainer to the frozen features, so evaluation still embeds whole clips
+    max_audio_frames: int = 0
     seed: int = 0
 
     def __post_init__(self) -> None:

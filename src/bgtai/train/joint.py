@@ -148,6 +148,13 @@ class TrainData:
         )
         return data.subset(np.flatnonzero(data.usable()))
 
+    def with_audio_cut(self, frames: int) -> "TrainData":
+        """The same pairs with every audio sequence cut to its first `frames` frames (0: unchanged)."""
+        if frames <= 0:
+            return self
+        features = {**self.features, "audio": [sequence[:frames] for sequence in self.features["audio"]]}
+        return TrainData(features, self.rows, self.labels, self.groups, self.how)
+
     def usable(self) -> np.ndarray:
         """(N,) True for rows whose every input has features (a bad input has an empty sequence)."""
         ok = np.ones(len(self), dtype=bool)
@@ -626,11 +633,13 @@ def train(
     """Train `recipe` into `out` (building its data from the real datasets unless `data` is given)."""
     created = distributed.setup()
     try:
-        if data is None:
-            from bgtai.data.pairs import PairOptions, build_pairs
+        from bgtai.data.pairs import PairOptions, build_pairs
 
-            pairs = build_pairs(PairOptions.from_dict(recipe.data))
+        options = PairOptions.from_dict(recipe.data)
+        if data is None:
+            pairs = build_pairs(options)
             data = TrainData.from_pairs(pairs, recipe.joint_config().front_ends, progress=progress and distributed.is_main())
+        data = data.with_audio_cut(options.max_audio_frames)
         trainer = JointTrainer(recipe, out, data, progress=progress, on_step=on_step, snapshots=snapshots)
         if resume and (Path(out) / CHECKPOINT).exists():
             trainer.load_checkpoint()

@@ -35,8 +35,11 @@ import torch
 from torch import Tensor, nn
 
 from bgtai.align.dsnet import DSNet, DSNetConfig
-from bgtai.align.losses import dtw_targets, result_filter_ce, sp_loss
+from bgtai.align.losses import dtw_targets, position_l2, result_filter_ce, sp_loss
 from bgtai.align.selection import SelfPacedSelector
+
+
+ALIGNMENT_LOSSES: tuple[str, ...] = ("total", "ce", "sp", "l2")
 
 
 @dataclass
@@ -52,8 +55,13 @@ class AlignmentConfig:
     growth: float = 1.5  # threshold factor per epoch
     min_fraction: float = 0.5  # at least this share of the scored pairs (the easiest) trains every epoch
     warmup_epochs: int = 1  # epochs of each stage in which every pair trains
+    # the aligner's loss (BGTAI Table 4): "total" = CE (eq. 5) + SP-Loss (eq. 6), or one of "ce", "sp", "l2"
+    # (SP-Loss with squared distances); each pair's difficulty for selection is its SP-Loss whatever this is
+    loss: str = "total"
 
     def __post_init__(self) -> None:
+        if self.loss not in ALIGNMENT_LOSSES:
+            raise ValueError(f"alignment loss must be one of {', '.join(ALIGNMENT_LOSSES)}, got {self.loss!r}")
         if self.weight < 0 or self.interpolate_to < 2 or self.hidden < 2 or self.warmup_epochs < 1:
             raise ValueError(
                 "alignment needs weight >= 0, interpolate_to >= 2, hidden >= 2 and warmup_epochs >= 1; got "
@@ -126,7 +134,15 @@ class AlignedModel(nn.Module):
         if not self.config.result_filter:  # the aligner learns to score pairs; the joint model is left alone
             source_seq, target_seq = source_seq.detach(), target_seq.detach()
         log_probs = self.aligner.log_probs(source_seq, target_seq, source_mask, target_mask)
-        ce = result_filter_ce(log_probs, paths, target_mask, reduce=False)
         sp = sp_loss(log_probs, paths, target_mask, source_mask.sum(1), reduce=False)
+        loss = self.config.loss
+        if loss == "sp":
+            per_pair = sp
+        elif loss == "l2":
+            per_pair = position_l2(log_probs, paths, target_mask, source_mask.sum(1), reduce=False)
+        else:
+            per_pair = result_filter_ce(log_probs, paths, target_mask, reduce=False)
+            if loss == "total":
+                per_pair = per_pair + sp
         embeddings = {m: outputs[m] for m in inputs}
-        return embeddings, ce + sp, sp.detach()
+        return embeddings, per_pair, sp.detach()

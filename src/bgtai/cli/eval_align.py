@@ -1,12 +1,12 @@
-"""`bgtai eval align --dataset {bbc,asterisk}`: learned aligners against DTW and simple baselines.
+"""`bgtai eval align --dataset {bbc,asterisk,fsdd}`: learned aligners against DTW and simple baselines.
 
-`bbc`: DS-Net trained on four BBC topics, scored on the fifth (below). `asterisk`: speech
-frames against the words spoken (`bgtai.align.speech_words`), the Result Filter's setting:
-the Result Filter learns from the DTW path between the speech and a TTS bridge of the words
-(no labels), DS-Net from the gold word times (supervised, for reference); both are scored on
-the Asterisk test prompts (`bgtai.data.splits`) against Whisper's word times, beside uniform,
-bridge-greedy and bridge-DTW (the Result Filter's teacher, which needs TTS at test time; the
-learned aligners do not). `--speech tts` replaces each recording by espeak-ng speaking its
+`bbc`: DS-Net trained on four BBC topics, scored on the fifth (below). `asterisk` and `fsdd`:
+speech frames against the words spoken, or their gloss (`bgtai.align.speech_words`), the
+Result Filter's setting. The Result Filter learns from the DTW path between the speech and a
+TTS bridge of the words (no labels), DS-Net from the gold word times (supervised, for
+reference); both are scored on the test items (`bgtai.data.splits`) against Whisper's word
+times, beside uniform and tts-dtw (the Result Filter's teacher, which needs TTS at test time;
+the learned aligners do not). `--speech tts` replaces each recording by espeak-ng speaking its
 transcript.
 
 BBC:
@@ -27,7 +27,7 @@ import numpy as np
 
 from bgtai.cli import CommandError
 
-DATASETS = ("bbc", "asterisk")
+DATASETS = ("bbc", "asterisk", "fsdd")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,12 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--heldout", choices=TOPICS, default="tech", help="the topic scored; the others train DS-Net")
     parser.add_argument("--limit-per-topic", type=int, help="first N clean pairs per topic (default: all)")
     parser.add_argument("--speech", choices=("recorded", "tts"), default="recorded",
-                        help="asterisk: the prompts as recorded, or their transcripts spoken by espeak-ng")
-    parser.add_argument("--limit", type=int, help="asterisk: the first N prompts (default: all)")
+                        help="asterisk, fsdd: the speech as recorded, or its transcript spoken by espeak-ng")
+    parser.add_argument("--limit", type=int,
+                        help="asterisk: the first N prompts; fsdd: N recordings spread over digits and speakers")
     parser.add_argument("--target", choices=("words", "gloss"), default="words",
-                        help="asterisk: align the speech with the words heard, or with their gloss tokens")
+                        help="asterisk, fsdd: align the speech with the words heard, or with their gloss tokens")
     parser.add_argument("--save-model", type=Path, metavar="FILE",
-                        help="asterisk: save the trained Result Filter for `bgtai align --dsnet FILE`")
+                        help="asterisk, fsdd: save the trained Result Filter for `bgtai align --dsnet FILE`")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the result here")
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from bgtai.eval.results import EvalRecord, current_command, write_result
 
-    if args.dataset == "asterisk":
+    if args.dataset in ("asterisk", "fsdd"):
         return run_speech_words(args)
     if args.limit_per_topic is not None and args.limit_per_topic < 1:
         raise CommandError("--limit-per-topic must be at least 1")
@@ -114,7 +115,7 @@ def run_speech_words(args: argparse.Namespace) -> int:
         WORD_ENCODER,
         build_speech_words,
     )
-    from bgtai.data import load_asterisk
+    from bgtai.data import load_asterisk, load_fsdd
     from bgtai.data.splits import is_test_item, split_rule
     from bgtai.eval.results import EvalRecord, current_command, write_result
     from bgtai.io.tts import speak_cached
@@ -122,14 +123,22 @@ def run_speech_words(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 2:
         raise CommandError("--limit must be at least 2")
     try:
-        prompts = [item for item in load_asterisk() if item.texts][: args.limit]
+        prompts = [item for item in (load_asterisk() if args.dataset == "asterisk" else load_fsdd()) if item.texts]
     except FileNotFoundError as error:
         raise CommandError(str(error)) from error
+    if args.limit is None:
+        subset = "all prompts" if args.dataset == "asterisk" else "all recordings"
+    elif args.dataset == "asterisk":
+        prompts, subset = prompts[: args.limit], f"subset: first {args.limit} prompts"
+    else:  # FSDD's listing runs digit by digit and speaker by speaker: draw the subset at random (seed 0)
+        chosen = np.sort(np.random.default_rng(0).choice(len(prompts), min(args.limit, len(prompts)), replace=False))
+        prompts = [prompts[i] for i in chosen]
+        subset = f"subset: {len(prompts)} recordings drawn at random (seed 0)"
     if args.speech == "tts":
         audio = [speak_cached(item.texts[0]) for item in prompts]
     else:
         audio = [item.audio for item in prompts]
-    test_of = {str(a): is_test_item("asterisk", item) for a, item in zip(audio, prompts)}
+    test_of = {str(a): is_test_item(args.dataset, item) for a, item in zip(audio, prompts)}
     items, skipped = build_speech_words(audio, progress=print, target=args.target)
     test_mask = np.array([test_of[i.source] for i in items])
 
@@ -170,19 +179,19 @@ def run_speech_words(args: argparse.Namespace) -> int:
         metrics |= {f"{name}.path_accuracy": result.path_accuracy, f"{name}.word_accuracy": result.sentence_accuracy,
                     f"{name}.within_1": result.extra["within_1"], f"{name}.f1": result.f1, f"{name}.sp": result.sp}
     if args.json is not None:
-        subset = "all prompts" if args.limit is None else f"subset: first {args.limit} prompts"
-        speech = "recorded prompts" if args.speech == "recorded" else "transcripts spoken by espeak-ng"
+        name = {"asterisk": "Asterisk", "fsdd": "FSDD"}[args.dataset]
+        speech = "as recorded" if args.speech == "recorded" else "transcripts spoken by espeak-ng"
         target = (f"the words Whisper hears ({WORD_ENCODER}, one vector per word)" if args.target == "words" else
                   f"the gloss tokens of those words ({WORD_ENCODER}, one vector per token, each timed by its word)")
-        protocol = (f"Asterisk {speech} ({subset}); train on the training prompts, score the test prompts "
-                    f"({split_rule('asterisk')}); source {SPEECH_ENCODER} frames averaged over {POOL} (100 ms), "
+        protocol = (f"{name} {speech} ({subset}); train on the training items, score the test items "
+                    f"({split_rule(args.dataset)}); source {SPEECH_ENCODER} frames averaged over {POOL} (100 ms), "
                     f"target {target}; gold = step of each word's midpoint from Whisper's word timestamps; "
                     "result-filter trained on tts-dtw (MFCC DTW against the tokens spoken alone by espeak-ng), "
                     "dsnet-gold on gold; word accuracy = exact step")
         details = {"train_utterances": len(train_rows), "test_utterances": len(test_rows),
                    "test_words": int(sum(len(g) for g in test.gold)), "skipped": skipped, "epochs": args.epochs,
                    "seed": args.seed, "mean_test_steps": float(np.mean([len(a) for a in test.article]))}
-        dataset = f"asterisk {args.speech}" + (" vs gloss" if args.target == "gloss" else "")
+        dataset = f"{args.dataset} {args.speech}" + (" vs gloss" if args.target == "gloss" else "")
         record = EvalRecord("align", dataset, protocol, "result-filter", metrics, current_command(),
                             details)
         print(f"wrote {write_result(record, args.json)}")

@@ -52,6 +52,8 @@ def test_snapshots_carry_cumulative_time_and_pairs(tmp_path) -> None:
     assert [s.epoch for s in snapshots] == [1, 2, 3]
     expected = np.cumsum([row["seconds"] for row in summary.history])
     assert [s.seconds for s in snapshots] == pytest.approx(expected, abs=1e-3)
+    cpu = np.cumsum([row["cpu_seconds"] for row in summary.history])
+    assert [s.cpu_seconds for s in snapshots] == pytest.approx(cpu, abs=1e-3) and cpu[-1] > 0
     assert [s.pairs for s in snapshots] == [row["pairs"] for row in summary.history]
     assert all(s.model.is_dir() for s in snapshots)
 
@@ -79,7 +81,7 @@ def test_report_has_one_row_per_configuration_with_time_against_base(tmp_path) -
 
     curves = {"base": [{"epoch": 1, "seconds": 20.0, "pairs": 10, "zeroshot-esc50": 0.2}],
               "ds-net": [{"epoch": 1, "seconds": 15.0, "pairs": 5, "zeroshot-esc50": 0.25}]}
-    metrics = {"base/seconds": 20.0, "base/pairs": 10.0, "base/zeroshot-esc50": 0.2, "base/best-zeroshot-esc50": 0.2,
+    metrics = {"base/seconds": 20.0, "base/cpu_seconds": 18.0, "ds-net/cpu_seconds": 9.0, "base/pairs": 10.0, "base/zeroshot-esc50": 0.2, "base/best-zeroshot-esc50": 0.2,
                "ds-net/seconds": 15.0, "ds-net/pairs": 5.0, "ds-net/zeroshot-esc50": 0.25,
                "ds-net/best-zeroshot-esc50": 0.25}
     record = EvalRecord("efficiency", "esc50", "made-up", "tiny", metrics, "bgtai eval efficiency ...",
@@ -87,6 +89,6 @@ def test_report_has_one_row_per_configuration_with_time_against_base(tmp_path) -
     write_result(record, tmp_path / "results" / "efficiency.json")
     text = render_report(tmp_path / "results", tmp_path / "RESULTS.md")
     rows = [line for line in text.splitlines() if line.startswith(("| base", "| ds-net"))]
-    assert rows[0].startswith("| base | 20 | 1.00x | 10 | 0.2000 (0.2000)")
-    assert rows[1].startswith("| ds-net | 15 | 0.75x | 5 | 0.2500 (0.2500)")
+    assert rows[0].startswith("| base | 20 | 18 | 1.00x | 10 | 0.2000 (0.2000)")
+    assert rows[1].startswith("| ds-net | 15 | 9 | 0.50x | 5 | 0.2500 (0.2500)")
     assert "`bgtai train B`" in text and text.count("## Training efficiency") == 1

@@ -16,8 +16,8 @@ from bgtai.cli import CommandError
 
 PROTOCOL = (
     "efficiency: every epoch's model; zero-shot top-1 on ESC-50 fold 4 (50-way) and UrbanSound8K fold 10 (10-way), "
-    "linear probe on joint audio embeddings (ESC-50 fold 4, grouped 4-fold CV); time = training wall time incl. "
-    "validation, from each run's log"
+    "linear probe on joint audio embeddings (ESC-50 fold 4, grouped 4-fold CV); time = training wall and CPU time "
+    "incl. validation, from each run's log"
 )
 
 
@@ -62,10 +62,12 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as error:
         raise CommandError(str(error)) from error
     summary = summary_metrics(curves)
-    header = ["config", "seconds", "pairs trained", *METRICS]
+    header = ["config", "seconds", "CPU seconds", "pairs trained", *METRICS]
     print("| " + " | ".join(header) + " |")
     for name in curves:
-        cells = [name, f"{summary[f'{name}/seconds']:.0f}", f"{summary[f'{name}/pairs']:.0f}"]
+        cpu = summary.get(f"{name}/cpu_seconds")
+        cells = [name, f"{summary[f'{name}/seconds']:.0f}", "" if cpu is None else f"{cpu:.0f}",
+                 f"{summary[f'{name}/pairs']:.0f}"]
         cells += [f"{summary[f'{name}/{m}']:.4f}" if f"{name}/{m}" in summary else "" for m in METRICS]
         print("| " + " | ".join(cells) + " |")
     if args.json is None:

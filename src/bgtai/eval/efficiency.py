@@ -39,6 +39,7 @@ class Snapshot:
     model: Path
     seconds: float  # training wall time up to the end of this epoch (validation included)
     pairs: int  # pairs trained on in this epoch
+    cpu_seconds: float | None = None  # the training process's CPU time up to here (logs from before it: None)
 
 
 @dataclass
@@ -47,9 +48,11 @@ class EpochScores:
     seconds: float
     pairs: int
     metrics: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"epoch": self.epoch, "seconds": self.seconds, "pairs": self.pairs, **self.metrics}
+        return {"epoch": self.epoch, "seconds": self.seconds, "cpu_seconds": self.cpu_seconds, "pairs": self.pairs,
+                **self.metrics}
 
 
 def read_snapshots(run: str | Path) -> list[Snapshot]:
@@ -61,13 +64,15 @@ def read_snapshots(run: str | Path) -> list[Snapshot]:
     with open(log, newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     snapshots, elapsed = [], 0.0
+    cpu: float | None = 0.0
     for number, row in enumerate(rows, start=1):
         elapsed += float(row["seconds"])
+        cpu = cpu + float(row["cpu_seconds"]) if cpu is not None and row.get("cpu_seconds") else None
         model = epochs / f"{row['stage']}-{int(row['epoch']):03d}"
         if not model.is_dir():
             raise FileNotFoundError(f"{folder}: log has {row['stage']} epoch {row['epoch']} but {model} is missing")
         pairs = int(row["pairs"]) if row.get("pairs") else 0
-        snapshots.append(Snapshot(number, model, round(elapsed, 3), pairs))
+        snapshots.append(Snapshot(number, model, round(elapsed, 3), pairs, None if cpu is None else round(cpu, 3)))
     if not snapshots:
         raise FileNotFoundError(f"{folder}: log.csv has no epochs")
     return snapshots
@@ -141,7 +146,7 @@ def efficiency_curves(
         for snapshot in items:
             probe = snapshot.epoch % probe_every == 0 or snapshot is items[-1]
             metrics = score_snapshot(load_model(snapshot.model), sets, probe)
-            curves[name].append(EpochScores(snapshot.epoch, snapshot.seconds, snapshot.pairs, metrics))
+            curves[name].append(EpochScores(snapshot.epoch, snapshot.seconds, snapshot.pairs, metrics, snapshot.cpu_seconds))
             if progress is not None:
                 shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
                 progress(f"{name} epoch {snapshot.epoch} ({snapshot.seconds:.0f} s): {shown}")
@@ -154,6 +159,8 @@ def summary_metrics(curves: dict[str, list[EpochScores]]) -> dict[str, float]:
     for name, points in curves.items():
         last = points[-1]
         out[f"{name}/seconds"] = last.seconds
+        if last.cpu_seconds is not None:
+            out[f"{name}/cpu_seconds"] = last.cpu_seconds
         out[f"{name}/pairs"] = float(sum(p.pairs for p in points))
         for metric in METRICS:
             values = [p.metrics[metric] for p in points if metric in p.metrics]
@@ -164,22 +171,24 @@ def summary_metrics(curves: dict[str, list[EpochScores]]) -> dict[str, float]:
 
 
 def plot_curves(curves: dict[str, list[EpochScores]], path: str | Path, title: str) -> Path:
-    """One row per metric; left: against epoch, right: against training wall time."""
+    """One row per metric; left: against epoch, right: against training CPU time (wall time for older logs)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     metrics = [m for m in METRICS if any(m in p.metrics for points in curves.values() for p in points)]
+    use_cpu = all(p.cpu_seconds is not None for points in curves.values() for p in points)
     figure, axes = plt.subplots(len(metrics), 2, figsize=(11, 3.2 * len(metrics)), squeeze=False)
     for row, metric in enumerate(metrics):
         for name, points in curves.items():
             kept = [p for p in points if metric in p.metrics]
             values = [p.metrics[metric] for p in kept]
             axes[row, 0].plot([p.epoch for p in kept], values, marker="o", label=name)
-            axes[row, 1].plot([p.seconds for p in kept], values, marker="o", label=name)
+            axes[row, 1].plot([p.cpu_seconds if use_cpu else p.seconds for p in kept], values, marker="o", label=name)
         axes[row, 0].set_ylabel(METRIC_LABELS[metric], fontsize=8)
-        for column, label in enumerate(("epoch", "training wall time (s)")):
+        time_label = "training CPU time (s, one thread)" if use_cpu else "training wall time (s)"
+        for column, label in enumerate(("epoch", time_label)):
             axes[row, column].set_xlabel(label)
             axes[row, column].grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)

@@ -2,7 +2,8 @@
 
 Reads `efficiency` results (`bgtai eval efficiency`). Columns: training wall time, pairs
 trained over all epochs, and each metric at the last epoch with the best epoch's value beside
-it; the speed-up column compares wall time with the configuration named `base`.
+it. CPU time (one training thread) is the fair cost on a shared machine, where other jobs
+stretch wall time; the ratio column compares it with the configuration named `base`.
 """
 
 from __future__ import annotations
@@ -27,14 +28,16 @@ def render_efficiency(records: Sequence[EvalRecord], link: Callable[[Path], str]
              f"Source: {source}, made by `{record.command}`."),
             "",
         ]
-        header = ["configuration", "training time (s)", "time vs base", "pairs trained"]
+        header = ["configuration", "wall time (s)", "CPU time (s)", "CPU time vs base", "pairs trained"]
         header += [METRIC_LABELS[m] for m in METRICS]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        base_time = record.metrics.get("base/seconds")
+        base_cpu = record.metrics.get("base/cpu_seconds")
         for name in curves:
             seconds = record.metrics.get(f"{name}/seconds", float("nan"))
-            ratio = f"{seconds / base_time:.2f}x" if base_time else ""
-            cells = [name, f"{seconds:.0f}", ratio, f"{record.metrics.get(f'{name}/pairs', 0):.0f}"]
+            cpu = record.metrics.get(f"{name}/cpu_seconds")
+            ratio = f"{cpu / base_cpu:.2f}x" if cpu is not None and base_cpu else ""
+            cells = [name, f"{seconds:.0f}", "" if cpu is None else f"{cpu:.0f}", ratio,
+                     f"{record.metrics.get(f'{name}/pairs', 0):.0f}"]
             for metric in METRICS:
                 last, best = record.metrics.get(f"{name}/{metric}"), record.metrics.get(f"{name}/best-{metric}")
                 cells.append("" if last is None else f"{last:.4f} ({best:.4f})")

@@ -58,7 +58,9 @@ LOG = "log.csv"
 TRAINING_FILE = "training.json"  # beside a best model: the recipe, the command and the pairs that made it
 CAPTION_KINDS = ("av", "audio", "visual")
 EPOCHS_DIR = "epochs"  # with snapshots: the model after every epoch, epochs/<stage>-<epoch>
-LOG_FIELDS = ("stage", "epoch", "step", "train_loss", "val_loss", "lr", "seconds", "pairs", "align_loss")
+# seconds: wall time of the epoch (validation included); cpu_seconds: this process's CPU time over it, which other
+# jobs on a shared machine do not inflate (with one thread, the work done)
+LOG_FIELDS = ("stage", "epoch", "step", "train_loss", "val_loss", "lr", "seconds", "cpu_seconds", "pairs", "align_loss")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,13 +400,14 @@ class JointTrainer:
         while self.stage_index < len(recipe.stages):
             stage = self.stage
             while self.epoch < stage.epochs:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 train_loss = self._train_epoch(writer)
                 val_loss = self.validate()
                 record = {
                     "stage": stage.name, "epoch": self.epoch + 1, "step": self.step, "train_loss": train_loss,
                     "val_loss": val_loss, "lr": self.scheduler.get_last_lr()[0],
                     "seconds": round(time.perf_counter() - started, 3),
+                    "cpu_seconds": round(time.process_time() - cpu_started, 3),
                     "pairs": self._epoch_pairs, "align_loss": self._epoch_align,
                 }
                 self.history.append(record)

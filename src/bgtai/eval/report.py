@@ -51,10 +51,12 @@ TASKS: dict[str, TaskLayout] = {
         datasets_as_rows=True,
     ),
     "align": TaskLayout(
-        "Sequence alignment on a held-out topic (each method a row; path accuracy, sentence accuracy, F1, SP-Loss)",
+        "Sequence alignment on held-out items (one row per data set and method; accuracy of whole paths and of each "
+        "target step, within one step, F1 of selected cells, SP-Loss)",
         (),
-        ("path_accuracy", "sentence_accuracy", "f1", "sp"),
+        ("path_accuracy", "sentence_accuracy", "word_accuracy", "within_1", "f1", "sp"),
         methods_as_rows=True,
+        datasets_as_rows=True,
     ),
     "retrieval": TaskLayout(
         "Retrieval (each JSON file also has mAP@10 and mean rank)",
@@ -171,7 +173,9 @@ def render_by_dataset_rows(task: str, layout: TaskLayout, records: list[EvalReco
     number, source_lines = _sources(records, out_dir)
     lines += ["| model | data, direction | " + " | ".join(metrics) + " | source |",
               "|" + "---|" * (len(metrics) + 3)]
-    for record in sorted(records, key=lambda r: (row_label(r), r.dataset)):
+    # methods of one result stay together, in the order the evaluation listed them (baselines first)
+    order = (lambda r: r.dataset) if layout.methods_as_rows else (lambda r: (row_label(r), r.dataset))
+    for record in sorted(records, key=order):
         cells = [row_label(record), dataset_label(record.dataset)] + [_cell(record, m, out_dir) for m in metrics]
         cells.append(f"[{number[record.path]}]" if record.path is not None else "")
         lines.append("| " + " | ".join(cells) + " |")

@@ -43,6 +43,10 @@ def test_a_perfect_model_scores_one_everywhere() -> None:
     labels = [i % 3 for i in range(24)]
     scores = score_snapshot(OneHotModel(), {"esc50": _classification_set(labels)}, probe=True)
     assert scores == {"zeroshot-esc50": 1.0, "probe-esc50": 1.0}
+    # a probe set of its own is probed, never scored zero-shot
+    both = score_snapshot(OneHotModel(), {"esc50": _classification_set(labels),
+                                          "probe:urbansound8k": _classification_set(labels)}, probe=True)
+    assert both == {"zeroshot-esc50": 1.0, "probe-esc50": 1.0, "probe-urbansound8k": 1.0}
     assert "probe-esc50" not in score_snapshot(OneHotModel(), {"esc50": _classification_set(labels)}, probe=False)
 
 

@@ -6,8 +6,9 @@ each snapshot this scores, on audio never trained on:
 
 - `zeroshot-esc50`: zero-shot top-1 on ESC-50 fold 4 (50-way);
 - `zeroshot-urbansound8k-fold10`: zero-shot top-1 on UrbanSound8K fold 10 (10-way);
-- `probe-esc50`: a linear probe on the model's joint audio embeddings, ESC-50 fold 4 with
-  grouped 4-fold CV (every `probe_every` epochs and at the last one: it costs the most).
+- `probe-esc50`, `probe-urbansound8k`: a linear probe on the model's joint audio embeddings,
+  ESC-50 fold 4 with grouped 4-fold CV and UrbanSound8K folds 1/2/10 (every `probe_every`
+  epochs and at the last one: they cost the most).
 
 Frozen features of the evaluation audio are read once through the feature cache; each snapshot
 only runs its trainable parts over them.
@@ -25,12 +26,14 @@ import numpy as np
 
 from bgtai.eval.datasets import ClassificationSet
 
-METRICS: tuple[str, ...] = ("zeroshot-esc50", "zeroshot-urbansound8k-fold10", "probe-esc50")
+METRICS: tuple[str, ...] = ("zeroshot-esc50", "zeroshot-urbansound8k-fold10", "probe-esc50", "probe-urbansound8k")
 METRIC_LABELS: dict[str, str] = {
     "zeroshot-esc50": "zero-shot top-1, ESC-50 fold 4",
     "zeroshot-urbansound8k-fold10": "zero-shot top-1, UrbanSound8K fold 10",
     "probe-esc50": "linear probe on joint audio embeddings, ESC-50 fold 4",
+    "probe-urbansound8k": "linear probe on joint audio embeddings, UrbanSound8K folds 1/2/10",
 }
+PROBE_SETS: dict[str, str] = {"esc50": "probe-esc50", "urbansound8k": "probe-urbansound8k"}  # set key -> metric
 
 
 @dataclass(frozen=True)
@@ -103,25 +106,31 @@ def score_snapshot(
 
     scores: dict[str, float] = {}
     for key, (data, features) in sets.items():
+        if key.startswith("probe:"):
+            continue
         embedder = _PrecomputedAudio(model, features)
         result = zero_shot_classify(embedder, list(range(len(features))), list(data.labels))
         scores[f"zeroshot-{key}"] = float(result.metrics["top1"])
-    if probe and "esc50" in sets:
-        data, features = sets["esc50"]
-        embedded = model.embed_sequences("audio", features)
-        outcome = run_probe(embedded, data.labels, data.splits(seed), data.groups, "linear", seed)
-        scores["probe-esc50"] = outcome.mean
+    for name, metric in PROBE_SETS.items():
+        # the probe's own set when given (UrbanSound8K probes every fold), else the zero-shot set (ESC-50 fold 4)
+        found = sets.get(f"probe:{name}") or sets.get(name)
+        if probe and found is not None:
+            data, features = found
+            embedded = model.embed_sequences("audio", features)
+            scores[metric] = run_probe(embedded, data.labels, data.splits(seed), data.groups, "linear", seed).mean
     return scores
 
 
 def evaluation_sets(front_end: str, progress: bool = True) -> dict[str, tuple[ClassificationSet, list[np.ndarray]]]:
-    """ESC-50 fold 4 and UrbanSound8K fold 10 with their frozen `front_end` features (cached)."""
+    """ESC-50 fold 4, UrbanSound8K fold 10 (zero-shot) and every UrbanSound8K slice (`probe:urbansound8k`),
+    with their frozen `front_end` features (cached)."""
     from bgtai.embed import encode_sequence
-    from bgtai.eval.datasets import load_zeroshot_set
+    from bgtai.eval.datasets import load_classification_set, load_zeroshot_set
 
     sets = {}
-    for name, key in (("esc50", "esc50"), ("urbansound8k", "urbansound8k-fold10")):
-        data = load_zeroshot_set(name)
+    for key, data in (("esc50", load_zeroshot_set("esc50")),
+                      ("urbansound8k-fold10", load_zeroshot_set("urbansound8k")),
+                      ("probe:urbansound8k", load_classification_set("urbansound8k"))):
         features = encode_sequence("audio", data.inputs, encoder=front_end, progress=progress).features
         sets[key] = (data, list(features))
     return sets

@@ -34,9 +34,12 @@ for row in A-l2-dsnet B-sp-dsnet D-total-dsnet-1block E-total-dsnet-3blocks; do
     touch "$run/.done"
   fi
 done
-declare -A reused=([C-total-no-dsnet]="runs/efficiency-result-filter-$suffix" [F-total-dsnet]="runs/efficiency-both-$suffix")
+# rows C and F are runs of scripts/efficiency_study.sh: linked under their row's name, so reports name the row
+ln -sfn "efficiency-result-filter-$suffix" "runs/ablation-C-total-no-dsnet-$suffix"
+ln -sfn "efficiency-both-$suffix" "runs/ablation-F-total-dsnet-$suffix"
 for row in A-l2-dsnet B-sp-dsnet C-total-no-dsnet D-total-dsnet-1block E-total-dsnet-3blocks F-total-dsnet; do
-  run="${reused[$row]:-runs/ablation-$row-$suffix}"
+  run="runs/ablation-$row-$suffix"
+  if [ ! -d "$run/best" ]; then echo "$run/best is missing (run scripts/efficiency_study.sh $suffix first)" >&2; exit 1; fi
   tag="ablation-$row-$suffix"
   $bgtai eval zeroshot --dataset esc50 --model "$run/best" --json "results/zeroshot-esc50-$tag.json"
   $bgtai eval zeroshot --dataset urbansound8k --model "$run/best" --json "results/zeroshot-urbansound8k-$tag.json"

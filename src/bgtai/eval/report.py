@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from bgtai.config import data_root
+from bgtai.eval.ablation_report import render_ablation
 from bgtai.eval.efficiency_report import render_efficiency
 from bgtai.eval.joint_summary import render_joint_summary
 from bgtai.eval.results import EvalRecord, read_results
@@ -284,6 +285,7 @@ def render_report(results_dir: str | Path, out_path: str | Path, plots_dir: str 
     for task in tasks:
         lines += render_task(task, [r for r in records if r.task == task], out_dir)
     lines += render_efficiency(records, lambda path: _relative(path, out_dir))
+    lines += render_ablation(records, lambda path: _relative(path, out_dir))
     return "\n".join(lines)
 
 

@@ -11,8 +11,21 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgtai.align.dsnet import DSNet, DSNetConfig, apply_path, decode, path_indices, path_matrix
-from bgtai.align.losses import dtw_targets, path_sp_distance, position_l2, result_filter_ce, sp_loss
+from bgtai.align.dsnet import (
+    DSNet,
+    DSNetConfig,
+    apply_path,
+    decode,
+    path_indices,
+    path_matrix,
+)
+from bgtai.align.losses import (
+    dtw_targets,
+    path_sp_distance,
+    position_l2,
+    result_filter_ce,
+    sp_loss,
+)
 from bgtai.align.selection import SelfPacedSelector
 
 score_matrices = st.tuples(st.integers(1, 5), st.integers(1, 6), st.integers(0, 10_000)).map(

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgtai.align.dtw import dtw, dtw_batch, dtw_from_cost, interpolate_sequence, pairwise_cost
+from bgtai.align.dtw import (
+    dtw,
+    dtw_batch,
+    dtw_from_cost,
+    interpolate_sequence,
+    pairwise_cost,
+)
 
 
 def _allowed(i: int, j: int, n: int, m: int, window: int | None) -> bool:

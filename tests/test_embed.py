@@ -17,7 +17,7 @@ from bgtai.embed import encode_sequence, encode_with_report, merge_shards, shard
 from bgtai.encoders.tiny import TinyAudioEncoder, TinyTextEncoder
 from bgtai.errors import BadItemsError
 
-TEXTS = [f"sentence number {i} about {word}" for i, word in enumerate("dogs rain bells cars wind birds a b c".split())]
+TEXTS = [f"sentence number {i} about {word}" for i, word in enumerate(["dogs", "rain", "bells", "cars", "wind", "birds", "a", "b", "c"])]
 
 
 class SpyText(TinyTextEncoder):

@@ -7,7 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bgtai.eval.probe import Split, assert_no_group_leak, esc50_splits, fold_splits, plot_confusion, run_probe
+from bgtai.eval.probe import (
+    Split,
+    assert_no_group_leak,
+    esc50_splits,
+    fold_splits,
+    plot_confusion,
+    run_probe,
+)
 
 
 def _esc50_like(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
 
-from bgtai.eval.retrieval import PairSet, Side, direction_label, evaluate_pairs, pairs_from_texts
+from bgtai.eval.retrieval import (
+    PairSet,
+    Side,
+    direction_label,
+    evaluate_pairs,
+    pairs_from_texts,
+)
 
 
 class DigitEmbedder:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
 
-from bgtai.eval.zeroshot import JointEmbedder, class_prompts, clean_class_name, zero_shot_classify
+from bgtai.eval.zeroshot import (
+    JointEmbedder,
+    class_prompts,
+    clean_class_name,
+    zero_shot_classify,
+)
 
 CLASSES = [f"class_{i:02d}" for i in range(50)]
 

@@ -9,7 +9,13 @@ import pytest
 import soundfile as sf
 
 from bgtai.errors import BadInputError
-from bgtai.io.audio import audio_from_array, fixed_windows, load_audio, resample, resolve_audio_path
+from bgtai.io.audio import (
+    audio_from_array,
+    fixed_windows,
+    load_audio,
+    resample,
+    resolve_audio_path,
+)
 
 
 def _sine(freq: float, sr: int, seconds: float) -> np.ndarray:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bgtai.model.language_encoder import LanguageEncoder, LanguageEncoderConfig, LanguageEncoding
+from bgtai.model.language_encoder import (
+    LanguageEncoder,
+    LanguageEncoderConfig,
+    LanguageEncoding,
+)
 
 
 def _encoder(**extra: object) -> LanguageEncoder:

@@ -164,9 +164,10 @@ def test_two_process_selection_equals_one_process(tmp_path) -> None:
 
 
 def test_cli_flags_switch_on_selection_and_the_result_filter() -> None:
+    from test_train_joint import _train_parser
+
     from bgtai.cli.train_joint import recipe_overrides
     from bgtai.train.recipes import load_recipe
-    from test_train_joint import _train_parser
 
     parser = _train_parser()
     both = parser.parse_args(["train", "--recipe", "unibrivl-moco", "--ds-net", "--result-filter", "--snapshots"])

@@ -6,7 +6,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["encode", "encode_sequence", "load_model", "__version__"]
+__all__ = ["__version__", "encode", "encode_sequence", "load_model"]
 
 
 def __getattr__(name: str) -> Any:

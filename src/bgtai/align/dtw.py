@@ -24,8 +24,9 @@ for the backtrace (n*m bytes: 25 MB for 5000 x 5000).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numba
 import numpy as np

@@ -23,8 +23,8 @@ equals recall equals sentence accuracy, DTW selects more), `sp` (SP distance of 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -45,7 +45,7 @@ class AlignmentSet:
     gold: list[np.ndarray]
     topics: list[str]
 
-    def subset(self, mask: np.ndarray) -> "AlignmentSet":
+    def subset(self, mask: np.ndarray) -> AlignmentSet:
         rows = np.flatnonzero(mask)
         return AlignmentSet([self.article[i] for i in rows], [self.summary[i] for i in rows],
                             [self.gold[i] for i in rows], [self.topics[i] for i in rows])

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
-from typing import Callable
 
 
 def _add_gloss(parser: argparse.ArgumentParser) -> None:

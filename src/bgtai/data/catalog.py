@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bgtai.config import data_root
-from bgtai.data import asterisk, bbc_summary, clotho, coco, esc50, fsdd, parallel_text, sound_library, tuxpaint, urbansound8k
+from bgtai.data import (
+    asterisk,
+    bbc_summary,
+    clotho,
+    coco,
+    esc50,
+    fsdd,
+    parallel_text,
+    sound_library,
+    tuxpaint,
+    urbansound8k,
+)
 from bgtai.data.item import Dataset
 from bgtai.errors import BadInputError
 

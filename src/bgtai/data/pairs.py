@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from bgtai.data.splits import is_test_item
 from bgtai.gloss.view import gloss_view
@@ -100,7 +101,7 @@ class PairOptions:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "PairOptions":
+    def from_dict(cls, data: dict[str, Any]) -> PairOptions:
         require_known_fields(cls, data, "pair options")
         return cls(**data)
 

@@ -101,7 +101,7 @@ def _split_locale(stamps: dict[Path, _Stamp], key: Path) -> tuple[Path | None, s
         head, locale = "_".join(parts[:cut]), "_".join(parts[cut:])
         if not _LOCALE.match(locale):
             continue
-        stem = head[: -len("_desc")] if head.endswith("_desc") else head
+        stem = head.removesuffix("_desc")
         if key.with_name(stem) in stamps:
             return key.with_name(head), locale
     return None, None

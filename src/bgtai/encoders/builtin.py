@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 from bgtai.encoders.base import Encoder, Modality
 from bgtai.encoders.registry import register

@@ -50,7 +50,7 @@ MIN_AUDIO_SECONDS = 1.0  # shorter clips are zero-padded to this: conv front-end
 
 def split_name(name: str) -> tuple[str, Modality | None]:
     """`[hf:]<id or folder>[#modality]` -> (id or folder, modality or None)."""
-    source = name[3:] if name.startswith("hf:") else name
+    source = name.removeprefix("hf:")
     source, _, fragment = source.partition("#")
     if fragment and fragment not in ("text", "audio", "image"):
         raise ValueError(f"{name!r}: the part after '#' must be text, audio or image, not {fragment!r}")
@@ -140,7 +140,7 @@ class HFEncoder(Encoder):
 
     def _dim(self, config: Any) -> int:
         if self.joint:
-            return int(getattr(config, "projection_dim", None) or getattr(config, "text_config").hidden_size)
+            return int(getattr(config, "projection_dim", None) or config.text_config.hidden_size)
         return int(config.hidden_size if hasattr(config, "hidden_size") else config.hidden_sizes[-1])
 
     def _preprocessor_json(self) -> dict[str, Any]:
@@ -190,7 +190,13 @@ class HFEncoder(Encoder):
     def _load(self) -> None:
         if self._model is not None:
             return
-        from transformers import AutoFeatureExtractor, AutoImageProcessor, AutoModel, AutoProcessor, AutoTokenizer
+        from transformers import (
+            AutoFeatureExtractor,
+            AutoImageProcessor,
+            AutoModel,
+            AutoProcessor,
+            AutoTokenizer,
+        )
 
         local = _local(self.source)
         where = str(Path(self.source).expanduser()) if local else self.source

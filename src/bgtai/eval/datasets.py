@@ -12,7 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from bgtai.eval.probe import ESC50_PROTOCOL, US8K_PROTOCOL, Split, esc50_splits, fold_splits
+from bgtai.eval.probe import (
+    ESC50_PROTOCOL,
+    US8K_PROTOCOL,
+    Split,
+    esc50_splits,
+    fold_splits,
+)
 
 CLASSIFICATION_SETS: tuple[str, ...] = ("esc50", "urbansound8k")
 

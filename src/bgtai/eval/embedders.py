@@ -8,8 +8,9 @@ retrieval (Tux Paint speech -> sound, both audio) and nothing cross-modal.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

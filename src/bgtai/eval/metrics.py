@@ -22,8 +22,8 @@ out of every metric and counted in `RetrievalResult.skipped`):
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Collection, Sequence
 
 import numpy as np
 

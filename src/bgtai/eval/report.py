@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
 
 from bgtai.config import data_root
 from bgtai.eval.ablation_report import render_ablation

@@ -7,7 +7,7 @@ translation papers report it; all scores are in percent except WER, a fraction.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jiwer
 from sacrebleu.metrics import BLEU

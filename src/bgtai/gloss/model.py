@@ -22,7 +22,12 @@ import torch
 from torch import Tensor, nn
 
 from bgtai.gloss.vocab import PAD_ID
-from bgtai.model.language_encoder import LanguageEncoder, LanguageEncoderConfig, LanguageEncoding, sinusoidal_positions
+from bgtai.model.language_encoder import (
+    LanguageEncoder,
+    LanguageEncoderConfig,
+    LanguageEncoding,
+    sinusoidal_positions,
+)
 
 
 @dataclass
@@ -47,7 +52,7 @@ class Langue2GlossConfig:
                 "label_smoothing": self.label_smoothing, "extra": self.extra}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Langue2GlossConfig":
+    def from_dict(cls, data: dict[str, Any]) -> Langue2GlossConfig:
         return cls(
             encoder=LanguageEncoderConfig.from_dict(data["encoder"]),
             decoder=GlossDecoderConfig(**data["decoder"]),

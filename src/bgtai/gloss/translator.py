@@ -12,8 +12,9 @@ them into the `(features, mask)` pair the encoder takes. Every front-end ends in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -98,7 +99,7 @@ class GlossTranslator:
         self.batch_size = batch_size
 
     @classmethod
-    def load(cls, folder: str | Path, **options: Any) -> "GlossTranslator":
+    def load(cls, folder: str | Path, **options: Any) -> GlossTranslator:
         return cls(load_checkpoint(folder), **options)
 
     @property

@@ -13,8 +13,9 @@ exactly. Ids 0..3 are the special tokens `<pad>`, `<bos>`, `<eos>`, `<unk>`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -33,7 +34,7 @@ class Vocab:
     kind: VocabKind
 
     @classmethod
-    def build(cls, texts: Iterable[str], kind: VocabKind = "word", size: int = 4000, min_count: int = 1) -> "Vocab":
+    def build(cls, texts: Iterable[str], kind: VocabKind = "word", size: int = 4000, min_count: int = 1) -> Vocab:
         """Learn a vocabulary from training texts: every word seen `min_count` times, or `size` BPE units."""
         texts = list(texts)
         if kind == "word":
@@ -82,6 +83,6 @@ class Vocab:
         return json.dumps({"kind": self.kind, "tokenizer": json.loads(self.tokenizer.to_str())})
 
     @classmethod
-    def from_json(cls, text: str) -> "Vocab":
+    def from_json(cls, text: str) -> Vocab:
         data = json.loads(text)
         return cls(Tokenizer.from_str(json.dumps(data["tokenizer"])), data["kind"])

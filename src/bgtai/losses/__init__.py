@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from bgtai.losses.infonce import InfoNCE, info_nce
 from bgtai.losses.moco import CrossModalMoCo, momentum_update
-from bgtai.losses.slava import PAIR_TERMS, SLAVA_VARIANTS, PairwiseLoss, SlavaVariant, slava_terms
+from bgtai.losses.slava import (
+    PAIR_TERMS,
+    SLAVA_VARIANTS,
+    PairwiseLoss,
+    SlavaVariant,
+    slava_terms,
+)
 
 __all__ = [
+    "PAIR_TERMS",
+    "SLAVA_VARIANTS",
     "CrossModalMoCo",
     "InfoNCE",
-    "PAIR_TERMS",
     "PairwiseLoss",
-    "SLAVA_VARIANTS",
     "SlavaVariant",
     "info_nce",
     "momentum_update",

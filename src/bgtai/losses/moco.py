@@ -15,7 +15,7 @@ order before they are used or queued, so every rank holds the same queues.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F

@@ -15,8 +15,8 @@ A term whose two modalities are not both in the batch is left out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import torch
 from torch import nn

@@ -131,7 +131,7 @@ class JointConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "JointConfig":
+    def from_dict(cls, data: dict[str, Any]) -> JointConfig:
         require_known_fields(cls, data, "joint-model settings")
         return cls(**json.loads(json.dumps(data)))  # a deep copy: the config never aliases the caller's dicts
 
@@ -139,11 +139,11 @@ class JointConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "JointConfig":
+    def from_json(cls, text: str) -> JointConfig:
         return cls.from_dict(json.loads(text))
 
     @classmethod
-    def tiny(cls, **overrides: Any) -> "JointConfig":
+    def tiny(cls, **overrides: Any) -> JointConfig:
         """A few-thousand-parameter model over the `tiny-*` test encoders (16-d), for tests and demos."""
         settings: dict[str, Any] = {
             "front_ends": {"text": "tiny-text", "audio": "tiny-audio", "image": "tiny-image"},

@@ -23,8 +23,9 @@ rebuilds the model from them, offline, with bit-identical weights.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -73,7 +73,7 @@ class LanguageEncoderConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "LanguageEncoderConfig":
+    def from_dict(cls, data: dict[str, Any]) -> LanguageEncoderConfig:
         return cls(**data)
 
 

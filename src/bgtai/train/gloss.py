@@ -29,7 +29,12 @@ from bgtai.config import cache_dir, require_data_root
 from bgtai.gloss.checkpoint import GlossCheckpoint, parameter_count, save_checkpoint
 from bgtai.gloss.metrics import gloss_scores
 from bgtai.gloss.model import GlossDecoderConfig, Langue2Gloss, Langue2GlossConfig
-from bgtai.gloss.translator import FEATURE_FRONTENDS, GlossTranslator, collate, source_features
+from bgtai.gloss.translator import (
+    FEATURE_FRONTENDS,
+    GlossTranslator,
+    collate,
+    source_features,
+)
 from bgtai.gloss.vocab import BOS_ID, EOS_ID, Vocab
 from bgtai.model.language_encoder import LanguageEncoderConfig
 from bgtai.train.gloss_settings import CORPORA, GlossTrainSettings
@@ -47,7 +52,9 @@ def load_pairs(corpus: str, split: str) -> tuple[list[str], list[str]]:
     if corpus not in CORPORA:
         raise ValueError(f"unknown gloss corpus {corpus!r}: use one of {', '.join(CORPORA)}")
     try:
-        from bgtai.data.parallel_text import load_gloss  # the shared loader, when present
+        from bgtai.data.parallel_text import (
+            load_gloss,  # the shared loader, when present
+        )
     except ImportError:
         load_gloss = None
     file_split = {"train": "dev", "valid": "dev"}.get(split, split) if corpus == "aslg" else split

@@ -35,9 +35,10 @@ import tempfile
 import time
 import warnings
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,7 +46,15 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from bgtai.eval.results import current_command
-from bgtai.losses import PAIR_TERMS, SLAVA_VARIANTS, CrossModalMoCo, PairwiseLoss, info_nce, momentum_update, slava_terms
+from bgtai.losses import (
+    PAIR_TERMS,
+    SLAVA_VARIANTS,
+    CrossModalMoCo,
+    PairwiseLoss,
+    info_nce,
+    momentum_update,
+    slava_terms,
+)
 from bgtai.losses.infonce import NO_LABEL
 from bgtai.model.joint import JointModel, load_model, pad_sequences
 from bgtai.train import distributed
@@ -84,7 +93,7 @@ class TrainData:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, index: np.ndarray) -> "TrainData":
+    def subset(self, index: np.ndarray) -> TrainData:
         return TrainData(
             self.features,
             {slot: values[index] for slot, values in self.rows.items()},
@@ -103,7 +112,7 @@ class TrainData:
         return found
 
     @classmethod
-    def from_pairs(cls, pairs: Sequence[Any], front_ends: dict[str, str], progress: bool = True) -> "TrainData":
+    def from_pairs(cls, pairs: Sequence[Any], front_ends: dict[str, str], progress: bool = True) -> TrainData:
         """Embed every distinct input of `pairs` (`bgtai.data.pairs.Pair`) with its frozen front-end, cached."""
         from bgtai.embed import encode_sequence
 
@@ -150,7 +159,7 @@ class TrainData:
         )
         return data.subset(np.flatnonzero(data.usable()))
 
-    def with_audio_cut(self, frames: int) -> "TrainData":
+    def with_audio_cut(self, frames: int) -> TrainData:
         """The same pairs with every audio sequence cut to its first `frames` frames (0: unchanged)."""
         if frames <= 0:
             return self
@@ -291,7 +300,7 @@ class JointTrainer:
         self.train_rows, self.val_rows = split_validation(data, recipe.optim.val_fraction, recipe.seed)
         self.provenance: dict[str, Any] = {
             "recipe": recipe.to_dict(), "command": current_command(), "pairs": dict(sorted(Counter(data.how).items())),
-            "train_pairs": int(len(self.train_rows)), "validation_pairs": int(len(self.val_rows)),
+            "train_pairs": len(self.train_rows), "validation_pairs": len(self.val_rows),
         }
         self.history: list[dict[str, Any]] = []
         self.stage_index, self.epoch, self.step = 0, 0, 0
@@ -595,7 +604,7 @@ class _nothing:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         return None
 
 

@@ -38,7 +38,6 @@ from bgtai.align.dsnet import DSNet, DSNetConfig
 from bgtai.align.losses import dtw_targets, position_l2, result_filter_ce, sp_loss
 from bgtai.align.selection import SelfPacedSelector
 
-
 ALIGNMENT_LOSSES: tuple[str, ...] = ("total", "ce", "sp", "l2")
 
 

@@ -11,9 +11,10 @@ string.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from bgtai.errors import BadInputError
 from bgtai.model.config import JointConfig
@@ -97,7 +98,7 @@ class Recipe:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Recipe":
+    def from_dict(cls, data: dict[str, Any]) -> Recipe:
         require_known_fields(cls, data, "recipe keys")
         return cls(**json.loads(json.dumps(data)))
 

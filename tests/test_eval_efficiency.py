@@ -32,10 +32,11 @@ class OneHotModel:
         return np.stack([np.eye(len(CLASSES))[[c in text for c in CLASSES].index(True)] for text in inputs])
 
 
-def _classification_set(labels: list[int]) -> tuple[ClassificationSet, list[np.ndarray]]:
+def _classification_set(labels: list[int], folds: list[int] | None = None) -> tuple[ClassificationSet, list[np.ndarray]]:
     names = np.array([CLASSES[i] for i in labels])
     data = ClassificationSet("esc50", "made-up", list(range(len(labels))), names,
-                             np.array([f"src{i}" for i in range(len(labels))]), np.ones(len(labels), dtype=int))
+                             np.array([f"src{i}" for i in range(len(labels))]),
+                             np.asarray(folds if folds is not None else [1] * len(labels)))
     return data, [np.full((2, 4), float(i), dtype=np.float32) for i in labels]
 
 
@@ -44,8 +45,10 @@ def test_a_perfect_model_scores_one_everywhere() -> None:
     scores = score_snapshot(OneHotModel(), {"esc50": _classification_set(labels)}, probe=True)
     assert scores == {"zeroshot-esc50": 1.0, "probe-esc50": 1.0}
     # a probe set of its own is probed, never scored zero-shot
+    # UrbanSound8K is probed on fold 10 only: the joint models train on folds 1-3
+    folds = [10 if i % 4 == 0 else 1 + i % 3 for i in range(len(labels))]
     both = score_snapshot(OneHotModel(), {"esc50": _classification_set(labels),
-                                          "probe:urbansound8k": _classification_set(labels)}, probe=True)
+                                          "probe:urbansound8k": _classification_set(labels, folds)}, probe=True)
     assert both == {"zeroshot-esc50": 1.0, "probe-esc50": 1.0, "probe-urbansound8k": 1.0}
     assert "probe-esc50" not in score_snapshot(OneHotModel(), {"esc50": _classification_set(labels)}, probe=False)
 

@@ -50,6 +50,8 @@ def test_a_perfect_model_scores_one_everywhere() -> None:
     both = score_snapshot(OneHotModel(), {"esc50": _classification_set(labels),
                                           "probe:urbansound8k": _classification_set(labels, folds)}, probe=True)
     assert both == {"zeroshot-esc50": 1.0, "probe-esc50": 1.0, "probe-urbansound8k": 1.0}
+    with pytest.raises(ValueError, match=r"\[10\]"):  # no fold 10: nothing it may test on
+        score_snapshot(OneHotModel(), {"probe:urbansound8k": _classification_set(labels)}, probe=True)
     assert "probe-esc50" not in score_snapshot(OneHotModel(), {"esc50": _classification_set(labels)}, probe=False)
 
 

@@ -185,24 +185,27 @@ def summary_metrics(curves: dict[str, list[EpochScores]]) -> dict[str, float]:
 
 
 def plot_curves(curves: dict[str, list[EpochScores]], path: str | Path, title: str) -> Path:
-    """One row per metric; left: against epoch, right: against training CPU time (wall time for older logs)."""
+    """One row per metric, against epoch, training wall time and (when logged) training CPU time."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     metrics = [m for m in METRICS if any(m in p.metrics for points in curves.values() for p in points)]
-    use_cpu = all(p.cpu_seconds is not None for points in curves.values() for p in points)
-    figure, axes = plt.subplots(len(metrics), 2, figsize=(11, 3.2 * len(metrics)), squeeze=False)
+    axes_x: list[tuple[str, Callable[[EpochScores], float | None]]] = [
+        ("epoch", lambda p: p.epoch), ("training wall time (s)", lambda p: p.seconds)]
+    if all(p.cpu_seconds is not None for points in curves.values() for p in points):
+        axes_x.append(("training CPU time (s, one thread)", lambda p: p.cpu_seconds))
+    figure, axes = plt.subplots(len(metrics), len(axes_x), figsize=(5.2 * len(axes_x), 3.2 * len(metrics)),
+                                squeeze=False)
     for row, metric in enumerate(metrics):
         for name, points in curves.items():
             kept = [p for p in points if metric in p.metrics]
-            values = [p.metrics[metric] for p in kept]
-            axes[row, 0].plot([p.epoch for p in kept], values, marker="o", label=name)
-            axes[row, 1].plot([p.cpu_seconds if use_cpu else p.seconds for p in kept], values, marker="o", label=name)
+            for column, (_, x_of) in enumerate(axes_x):
+                axes[row, column].plot([x_of(p) for p in kept], [p.metrics[metric] for p in kept], marker="o",
+                                       label=name)
         axes[row, 0].set_ylabel(METRIC_LABELS[metric], fontsize=8)
-        time_label = "training CPU time (s, one thread)" if use_cpu else "training wall time (s)"
-        for column, label in enumerate(("epoch", time_label)):
+        for column, (label, _) in enumerate(axes_x):
             axes[row, column].set_xlabel(label)
             axes[row, column].grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)
@@ -210,6 +213,6 @@ def plot_curves(curves: dict[str, list[EpochScores]], path: str | Path, title: s
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=100)
     plt.close(figure)
     return path

@@ -194,3 +194,13 @@ def test_every_alignment_loss_trains_and_selection_still_uses_sp(tmp_path, loss:
     difficulty = torch.load(tmp_path / loss / "checkpoint.pt")["difficulty"].numpy()
     scored = difficulty[np.isfinite(difficulty)]
     assert scored.size and scored.max() <= 1.0  # SP-Loss, even when training on the unbounded CE
+
+
+def test_rescoring_every_third_epoch_leaves_the_epochs_between_without_alignment(tmp_path) -> None:
+    recipe = aligned_recipe(result_filter=False, epochs=5, rescore_every=3)
+    assert [recipe.alignment.aligns_in(e) for e in range(5)] == [True, False, False, True, False]
+    summary = train(recipe, tmp_path / "run", data=make_data(), progress=False)
+    scored = [np.isfinite(row["align_loss"]) for row in summary.history]
+    assert scored == [True, False, False, True, False]
+    with_filter = aligned_recipe(result_filter=True, rescore_every=3)
+    assert all(with_filter.alignment.aligns_in(e) for e in range(5))  # the Result Filter term needs every step

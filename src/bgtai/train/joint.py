@@ -383,7 +383,8 @@ class JointTrainer:
         modalities = modalities_of(batch.terms)
         inputs = batch_inputs(self.data, rows, batch.kind, modalities)
         labels = torch.as_tensor(self.data.labels[rows])
-        view = alignment_view(modalities) if self.aligned.aligner is not None else None
+        aligning = self.aligned.aligner is not None and self.recipe.alignment.aligns_in(self.epoch)
+        view = alignment_view(modalities) if aligning else None
         embeddings, align_loss, difficulty = self.wrapped(inputs, view)
         if self.momentum is None:
             total, _ = self.loss(embeddings, batch.terms, labels)

@@ -22,7 +22,8 @@ unsaid. This is the reading the toolkit implements (METHOD.md section 3; docs/DE
   admits only the pairs whose difficulty is under a growing threshold
   (`bgtai.align.selection.SelfPacedSelector`). Fewer pairs make shorter epochs. Without
   `result_filter` the aligner still trains (to score pairs) but on detached inputs, so the
-  joint model sees only the contrastive loss.
+  joint model sees only the contrastive loss; `rescore_every=k` scores only every k-th epoch
+  after the warm-up, so the epochs between cost what plain contrastive steps cost.
 """
 
 from __future__ import annotations
@@ -57,10 +58,15 @@ class AlignmentConfig:
     # the aligner's loss (BGTAI Table 4): "total" = CE (eq. 5) + SP-Loss (eq. 6), or one of "ce", "sp", "l2"
     # (SP-Loss with squared distances); each pair's difficulty for selection is its SP-Loss whatever this is
     loss: str = "total"
+    # DS-Net alone: score pairs only in the warm-up epochs and in every `rescore_every`-th epoch after them;
+    # the other epochs train the selected pairs at plain contrastive cost (1: score in every epoch)
+    rescore_every: int = 1
 
     def __post_init__(self) -> None:
         if self.loss not in ALIGNMENT_LOSSES:
             raise ValueError(f"alignment loss must be one of {', '.join(ALIGNMENT_LOSSES)}, got {self.loss!r}")
+        if self.rescore_every < 1:
+            raise ValueError(f"alignment rescore_every must be at least 1, got {self.rescore_every}")
         if self.weight < 0 or self.interpolate_to < 2 or self.hidden < 2 or self.warmup_epochs < 1:
             raise ValueError(
                 "alignment needs weight >= 0, interpolate_to >= 2, hidden >= 2 and warmup_epochs >= 1; got "
@@ -71,6 +77,12 @@ class AlignmentConfig:
     @property
     def enabled(self) -> bool:
         return self.ds_net or self.result_filter
+
+    def aligns_in(self, epoch: int) -> bool:
+        """Whether batches of `epoch` (0-based, within a stage) run the aligner."""
+        if self.result_filter or epoch < self.warmup_epochs:
+            return self.enabled
+        return self.ds_net and (epoch - self.warmup_epochs + 1) % self.rescore_every == 0
 
     def selector(self) -> SelfPacedSelector:
         return SelfPacedSelector(self.threshold, self.growth, max(1.0, self.threshold), self.min_fraction)

@@ -161,3 +161,16 @@ def test_locked_text_is_the_front_ends_sentence_embedding_and_has_no_trainable_p
     assert torch.equal(bgtai.load_model(tmp_path / "locked")(batch)["text"], model.eval()(batch)["text"])
     with pytest.raises(ValueError, match="heads.dim must be 16"):
         JointConfig.tiny(locked_text=True)  # tiny heads are 8-d: cannot be the 16-d text space
+
+
+def test_known_front_end_widths_match_the_encoders() -> None:
+    """A model is sized from KNOWN_DIMS without loading any encoder: the table must agree with the classes."""
+    import importlib
+
+    from bgtai.encoders.builtin import _BUILTINS
+    from bgtai.model.config import KNOWN_DIMS
+
+    classes = {name: getattr(importlib.import_module(module), cls) for name, _, module, cls in _BUILTINS}
+    assert set(KNOWN_DIMS) <= set(classes)
+    for name, width in KNOWN_DIMS.items():
+        assert classes[name]().dim == width, name  # constructing an encoder loads no weights

@@ -27,6 +27,7 @@ KNOWN_DIMS: dict[str, int] = {
     "aisfx": 512,
     "whisper-tiny-en": 384,
     "whisper-base": 512,
+    "birdnet": 1024,
     "efficientnet-lite0": 1280,
     "tiny-text": 16,
     "tiny-audio": 16,

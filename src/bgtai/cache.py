@@ -26,6 +26,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,17 @@ def save_npy_atomic(path: Path, array: np.ndarray) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def text_per_file(path: str | Path, folder: Path, suffix: str, compute: Callable[[], str]) -> str:
+    """A text derived from one file (a transcript, word times), kept under `folder` by the sha256 of the
+    file's bytes: read when there, else `compute()`d and written atomically."""
+    stored = folder / f"{hashlib.sha256(Path(path).read_bytes()).hexdigest()}{suffix}"
+    if stored.is_file():
+        return stored.read_text(encoding="utf-8")
+    text = compute()
+    write_text_atomic(stored, text)
+    return text
 
 
 ORPHAN_AGE_S = 3600.0  # a temporary file this old belongs to a writer that was killed, not a slow one

@@ -17,9 +17,9 @@ For each utterance (an Asterisk prompt as recorded, or its transcript spoken by 
   Whisper's own log-mel, mean-normalised per utterance: speaker and channel differ). Each
   word's step is the median speech step its TTS span is matched to. That path is the
   label-free supervision A* of the Result Filter (BGTAI eq. 5), and a baseline that needs TTS
-  at test time. (DTW on the Whisper encoder frames themselves failed as a bridge: measured
-  below uniform on 20 prompts; the encoder's outputs carry absolute position, so frames of
-  two recordings match by time in the window more than by sound.)
+  at test time. (DTW on the Whisper encoder frames themselves did worse than uniform as a
+  bridge in an exploratory check that is not kept as a command; the encoder's outputs carry
+  absolute position, so frames of two recordings match by time in the window more than by sound.)
 
 Word timings are kept per audio content under `<cache_dir>/word-timings/whisper-tiny-en/`
 (transcribing costs about a second per clip on a CPU); frames come through the feature cache.
@@ -27,13 +27,12 @@ Word timings are kept per audio content under `<cache_dir>/word-timings/whisper-
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,26 +63,19 @@ def normalise_word(word: str) -> str:
 
 def word_timings(paths: Sequence[str | Path], progress: Callable[[str], None] | None = None) -> list[list[tuple[str, float, float]]]:
     """(word, start, end) per file from Whisper tiny.en, cached by file content."""
+    import functools
+
+    from bgtai.cache import text_per_file
     from bgtai.encoders.registry import get_encoder
 
     folder = cache_dir() / "word-timings" / SPEECH_ENCODER
-    whisper = None
+    whisper = functools.cache(lambda: get_encoder(SPEECH_ENCODER, "audio"))  # loaded on the first miss only
     out = []
     for number, path in enumerate(paths):
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        stored = folder / f"{digest}.json"
-        if stored.is_file():
-            words = [tuple(w) for w in json.loads(stored.read_text(encoding="utf-8"))]
-        else:
-            whisper = whisper or get_encoder(SPEECH_ENCODER, "audio")
-            words = whisper.transcribe_words(str(path))
-            folder.mkdir(parents=True, exist_ok=True)
-            temporary = stored.with_name(f".tmp-{os.getpid()}-{stored.name}")
-            temporary.write_text(json.dumps(words), encoding="utf-8")
-            os.replace(temporary, stored)
-            if progress is not None and (number + 1) % 25 == 0:
-                progress(f"word timings: {number + 1}/{len(paths)}")
-        out.append(words)  # type: ignore[arg-type]
+        stored = text_per_file(path, folder, ".json", lambda path=path: json.dumps(whisper().transcribe_words(str(path))))
+        out.append([tuple(w) for w in json.loads(stored)])
+        if progress is not None and (number + 1) % 25 == 0:
+            progress(f"word timings: {number + 1}/{len(paths)}")
     return out
 
 
@@ -121,17 +113,19 @@ def bridge_steps(speech: str | Path, spoken_words: str | Path, spans: np.ndarray
     path = dtw(tts_cepstra, speech_cepstra, metric="euclidean").path  # rows: TTS frames, columns: speech frames
     out = np.zeros(len(spans), dtype=np.int64)
     for q, (start, end) in enumerate(spans):
-        inside = (path[:, 0] >= int(start / mel_s)) & (path[:, 0] < max(int(np.ceil(end / mel_s)), int(start / mel_s) + 1))
-        matched = path[inside, 1] if inside.any() else path[np.abs(path[:, 0] - int(start / mel_s)).argmin(), 1:]
+        # the span's TTS frames (at least one, inside the clip); the path visits every TTS frame
+        first = min(int(start / mel_s), len(tts_cepstra) - 1)
+        last = max(int(np.ceil(end / mel_s)), first + 1)
+        matched = path[(path[:, 0] >= first) & (path[:, 0] < last), 1]
         out[q] = int(np.median(matched) * mel_s / STEP_S)
     return np.clip(out, 0, steps - 1)
 
 
 def gloss_with_sources(words: list[str]) -> list[tuple[str, int]]:
     """Gloss tokens of a word list (the gloss view's conventions) and the word each came from."""
-    from bgtai.gloss.view import _glosser
+    from bgtai.gloss.view import gloss_view_with_sources
 
-    return _glosser().tokens_with_sources(words)
+    return gloss_view_with_sources(words)
 
 
 def speakable(token: str) -> str:
@@ -177,20 +171,21 @@ def build_speech_words(
     return items, skipped
 
 
-def save_aligner(model: torch.nn.Module, path: str | Path, target: str) -> Path:
+def save_aligner(model: Any, path: str | Path, target: str) -> Path:
     """Write a trained speech-to-`target` aligner with the input recipe `bgtai align --dsnet` needs, atomically."""
     import dataclasses
+    import io
 
     import torch
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from bgtai.cache import write_bytes_atomic
+
     saved = {"config": dataclasses.asdict(model.config), "state": model.state_dict(),  # type: ignore[attr-defined]
              "inputs": {"audio": {"encoder": SPEECH_ENCODER, "pool": POOL}, "text": target}}
-    temporary = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    torch.save(saved, temporary)
-    os.replace(temporary, path)
-    return path
+    buffer = io.BytesIO()
+    torch.save(saved, buffer)
+    write_bytes_atomic(Path(path), buffer.getvalue())
+    return Path(path)
 
 
 def text_tokens(text: str, target: str) -> tuple[list[str], np.ndarray]:

@@ -118,32 +118,26 @@ class _WhisperEncoder(Encoder):
 
     def transcribe(self, audio: Any, language: str | None = None) -> str:
         """Greedy (beam 1, temperature 0) transcription of any input `load_audio` accepts."""
-        samples = self.prepare(audio)
+        segments = self._greedy_segments(audio, language, word_timestamps=False)
+        return " ".join(segment.text.strip() for segment in segments).strip()
+
+    def transcribe_words(self, audio: Any) -> list[tuple[str, float, float]]:
+        """(word, start s, end s) of each word heard (greedy decoding, faster-whisper's word timestamps)."""
+        segments = self._greedy_segments(audio, None, word_timestamps=True)
+        return [(w.word.strip(), float(w.start), float(w.end)) for segment in segments for w in (segment.words or [])]
+
+    def _greedy_segments(self, audio: Any, language: str | None, word_timestamps: bool) -> list[Any]:
         segments, _ = self.whisper().transcribe(
-            samples,
+            self.prepare(audio),
             language="en" if self.english_only else language,
             beam_size=1,
             best_of=1,
             temperature=0.0,
             condition_on_previous_text=False,
             vad_filter=False,
+            word_timestamps=word_timestamps,
         )
-        return " ".join(segment.text.strip() for segment in segments).strip()
-
-    def transcribe_words(self, audio: Any) -> list[tuple[str, float, float]]:
-        """(word, start s, end s) of each word heard (greedy decoding, faster-whisper's word timestamps)."""
-        samples = self.prepare(audio)
-        segments, _ = self.whisper().transcribe(
-            samples,
-            language="en" if self.english_only else None,
-            beam_size=1,
-            best_of=1,
-            temperature=0.0,
-            condition_on_previous_text=False,
-            vad_filter=False,
-            word_timestamps=True,
-        )
-        return [(w.word.strip(), float(w.start), float(w.end)) for segment in segments for w in (segment.words or [])]
+        return list(segments)
 
     def close(self) -> None:
         self._whisper = None

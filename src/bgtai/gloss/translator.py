@@ -48,27 +48,18 @@ def transcribe(paths: Sequence[str | Path]) -> list[str]:
     Kept per file content under the cache folder (`transcripts/whisper-tiny-en/`): transcribing
     costs seconds a clip on a CPU.
     """
-    import hashlib
+    import functools
     import re
 
+    from bgtai.cache import text_per_file
     from bgtai.config import cache_dir
     from bgtai.encoders.registry import get_encoder
 
     folder = cache_dir() / "transcripts" / "whisper-tiny-en"
-    whisper = None
+    whisper = functools.cache(lambda: get_encoder("whisper-tiny-en", "audio"))  # loaded on the first miss only
     out = []
     for path in paths:
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        stored = folder / f"{digest}.txt"
-        if stored.is_file():
-            text = stored.read_text(encoding="utf-8")
-        else:
-            whisper = whisper or get_encoder("whisper-tiny-en", "audio")
-            text = whisper.transcribe(str(path))
-            folder.mkdir(parents=True, exist_ok=True)
-            temporary = stored.with_name(f".{stored.name}.tmp")
-            temporary.write_text(text, encoding="utf-8")
-            temporary.replace(stored)
+        text = text_per_file(path, folder, ".txt", lambda path=path: whisper().transcribe(str(path)))
         out.append(" ".join(re.findall(r"\w+(?:'\w+)?|[^\w\s]", text.lower())))
     return out
 

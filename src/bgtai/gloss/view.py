@@ -20,6 +20,11 @@ def _glosser() -> RuleGlosser:
     return RuleGlosser(drop_copulas=True, drop_auxiliaries=True, corpus_artifacts=False)
 
 
+def gloss_view_with_sources(words: list[str]) -> list[tuple[str, int]]:
+    """The gloss-view tokens of already split, lower-cased words, each with the index of its word."""
+    return _glosser().tokens_with_sources(words)
+
+
 def gloss_view(text: str) -> str:
     """The gloss of one English sentence (empty input gives an empty gloss)."""
     return _glosser().gloss(text)

@@ -36,11 +36,6 @@ class ImageBlock(nn.Module):
         hidden, mask = self.contextualise(patches, mask)
         return self.mlp(masked_mean(hidden, mask))
 
-    def per_patch(self, patches: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """(B, P, out_dim) outputs of the MLP applied to each contextualised patch, and the (B, P) mask."""
-        hidden, mask = self.contextualise(patches, mask)
-        return self.mlp(hidden), mask
-
     def contextualise(self, patches: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """(B, P, width) transformer outputs of the patches, and the boolean (B, P) mask of real patches."""
         if patches.dim() != 3 or patches.shape[-1] != self.config.in_dim:

@@ -93,18 +93,14 @@ class JointModel(nn.Module):
             return torch.nn.functional.normalize(self.pooled(modality, features, mask), dim=-1)
         return self.heads(modality, self.pooled(modality, features, mask))
 
-    def embed_positions(self, modality: str, features: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        """Per-position joint embeddings (B, T', d), unit-norm, and their (B, T') mask.
-
-        The head applied to every position instead of the pooled vector: `o_1..N` for language,
-        each contextualised patch for images, each front-end token for locked text (whose mean is
-        the text embedding). Sequence alignment (DTW, DS-Net, Result Filter) compares these.
-        """
-        _, positions, position_mask = self.embed_with_positions(modality, features, mask)
-        return positions, position_mask
-
     def embed_with_positions(self, modality: str, features: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """`embed` and `embed_positions` from one pass through the modality's encoder."""
+        """`embed`'s (B, d) vectors, and per-position joint embeddings (B, T', d) with their (B, T') mask,
+        from one pass through the modality's encoder.
+
+        Per position, the head is applied to every position instead of the pooled vector: `o_1..N`
+        for language, each contextualised patch for images, each front-end token for locked text
+        (whose mean is the text embedding). Sequence alignment (DTW, DS-Net, Result Filter) compares these.
+        """
         if modality == "text" and self.config.locked_text:
             return self.embed(modality, features, mask), torch.nn.functional.normalize(features.float(), dim=-1), mask.bool()
         if modality == "image":

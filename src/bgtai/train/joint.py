@@ -293,7 +293,7 @@ class JointTrainer:
             self.loss = PairwiseLoss(("AV", "AT", "VT"), objective.temperature, objective.learn_scale)
             self.momentum = None
         # the model and the aligner (when the recipe aligns sequences) as one module, so DDP syncs both
-        self.aligned = AlignedModel(self.model, recipe.alignment if recipe.alignment.enabled else None)
+        self.aligned = AlignedModel(self.model, recipe.alignment)
         self.selector = recipe.alignment.selector() if recipe.alignment.ds_net else None
         # each pair's SP-Loss at its latest training step (NaN: not scored yet); DS-Net's difficulty
         self.difficulty = np.full(len(data), np.nan)

@@ -7,7 +7,7 @@ unsaid. This is the reading the toolkit implements (METHOD.md section 3; docs/DE
   one (source, target) choice serves the whole batch: the source is the language side (the
   caption's tokens, else the audio's frames), the target is the picture's patches when the
   batch has pictures, else the audio's frames (`alignment_view`). Both sides are the
-  model's own per-position joint embeddings (`JointModel.embed_positions`), so the local
+  model's own per-position joint embeddings (`JointModel.embed_with_positions`), so the local
   cosine cost between a token and a patch is meaningful.
 - **Reference path A\\*.** DTW (cosine) between the source interpolated to
   `interpolate_to` steps and the target, mapped back to source indices
@@ -72,7 +72,7 @@ class AlignmentConfig:
                 "alignment needs weight >= 0, interpolate_to >= 2, hidden >= 2 and warmup_epochs >= 1; got "
                 f"{self.weight}, {self.interpolate_to}, {self.hidden}, {self.warmup_epochs}"
             )
-        SelfPacedSelector(self.threshold, self.growth, max(1.0, self.threshold), self.min_fraction)  # validates
+        self.selector()  # validates the selection settings
 
     @property
     def enabled(self) -> bool:
@@ -110,8 +110,7 @@ def reference_paths(
     for row, (t_len, q_len) in enumerate(zip(source_lengths, target_lengths)):
         if t_len == 0 or q_len == 0:
             continue
-        steps = max(interpolate_to, 2)
-        paths[row, :q_len] = dtw_targets(source_np[row, :t_len], target_np[row, :q_len], "cosine", steps)
+        paths[row, :q_len] = dtw_targets(source_np[row, :t_len], target_np[row, :q_len], "cosine", interpolate_to)
     return torch.as_tensor(paths, device=target.device)
 
 
@@ -122,12 +121,12 @@ class AlignedModel(nn.Module):
     given and there is an aligner, each pair's alignment loss (CE + SP, (B,)) and SP-Loss (B,).
     """
 
-    def __init__(self, model: nn.Module, config: AlignmentConfig | None) -> None:
+    def __init__(self, model: nn.Module, config: AlignmentConfig) -> None:
         super().__init__()
         self.model = model
         self.config = config
         self.aligner: DSNet | None = None
-        if config is not None and config.enabled:
+        if config.enabled:
             dim = model.dim  # type: ignore[attr-defined]
             # no dropout: the difficulty of a pair should not depend on a random mask
             self.aligner = DSNet(DSNetConfig(source_dim=dim, target_dim=dim, hidden=config.hidden, dropout=0.0))
@@ -135,7 +134,7 @@ class AlignedModel(nn.Module):
     def forward(
         self, inputs: dict[str, tuple[Tensor, Tensor]], view: tuple[str, str] | None = None
     ) -> tuple[dict[str, Tensor], Tensor | None, Tensor | None]:
-        if view is None or self.aligner is None or self.config is None:
+        if view is None or self.aligner is None:
             return self.model(inputs), None, None
         outputs = self.model(inputs, positions=view)
         source, target = view

@@ -73,6 +73,15 @@ def test_gloss_line_counts() -> None:
     assert {key: len(load_gloss(*key)) for key in expected} == expected
 
 
+def test_phoenix_convention_leaves_dev_and_test_as_they_are_and_cleans_train() -> None:
+    for split in ("dev", "test"):
+        assert load_gloss("phoenix", split) == load_gloss("phoenix", split, raw=True)
+    raw = {token for pair in load_gloss("phoenix", "train", raw=True) for token in pair.target.split()}
+    clean = {token for pair in load_gloss("phoenix", "train") for token in pair.target.split()}
+    assert (len(raw), len(clean)) == (1232, 1075)
+    assert not any(token.startswith(("__", "loc-", "cl-")) or token.endswith("PLUSPLUS") for token in clean)
+
+
 def test_sound_library() -> None:
     data = load_sound_library()
     assert len(data) == 2378 and len(data.classes or []) == 925

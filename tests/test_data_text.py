@@ -8,6 +8,7 @@ import pytest
 
 from bgtai.data import count_alignment, load_bbc_summary, load_gloss, load_parallel_text
 from bgtai.data.bbc_summary import align_summary, parse_article, split_sentences
+from bgtai.data.gloss_conventions import phoenix_gloss
 from bgtai.errors import BadInputError
 
 
@@ -35,16 +36,34 @@ def test_load_gloss_reads_the_corpus_file_names(tmp_path: Path) -> None:
     (gloss / "phoenix2014T.train.gloss").write_text("TAG REGEN\n", encoding="utf-8")
     assert load_gloss("aslg", "test", root=gloss) == [("the next item is the vote .", "NEXT ITEM BE VOTE .")]
     assert load_gloss("phoenix", "train", root=gloss) == [("am tag regen .", "TAG REGEN")]
+    (gloss / "phoenix2014T.dev.de").write_text("regen im norden .\n", encoding="utf-8")
+    (gloss / "phoenix2014T.dev.gloss").write_text("__ON__ REGEN loc-NORD __OFF__\n", encoding="utf-8")
+    assert load_gloss("phoenix", "dev", root=gloss) == [("regen im norden .", "REGEN NORD")]
+    assert load_gloss("phoenix", "dev", root=gloss, raw=True)[0].target == "__ON__ REGEN loc-NORD __OFF__"
     with pytest.raises(ValueError, match="splits dev, test"):
         load_gloss("aslg", "train", root=gloss)
     with pytest.raises(BadInputError, match="aslg.dev.en"):
         load_gloss("aslg", "dev", root=gloss)
 
 
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("__ON__ LIEB ZUSCHAUER ABEND __OFF__", "LIEB ZUSCHAUER ABEND"),
+        ("WINTER GESTERN loc-NORD SCHOTTLAND loc-REGION", "WINTER GESTERN NORD SCHOTTLAND REGION"),
+        ("cl-KOMMEN neg-cl-KOMMEN loc-ORT-PLUSPLUS", "KOMMEN neg-KOMMEN ORT"),
+        ("__??FALSCH:AUSSPRACHE__ __PU__ __EMP__", ""),
+        # the prefixes the test split keeps, and words that merely contain the letters
+        ("neg-HABEN poss-EUCH negalp-AUCH HABEN2 O+P+H+E+L+I+A KLAR", "neg-HABEN poss-EUCH negalp-AUCH HABEN2 O+P+H+E+L+I+A KLAR"),
+    ],
+)
+def test_phoenix_gloss_takes_the_test_convention(raw: str, clean: str) -> None:
+    assert phoenix_gloss(raw) == clean
+
+
 def test_split_sentences_keeps_numbers_and_closing_quotes() -> None:
     text = 'Profits rose to $1.13bn (£600m). "We are pleased," he said. It grew! " Next?'
     assert split_sentences(text) == ["Profits rose to $1.13bn (£600m).", '"We are pleased," he said.', 'It grew! "', "Next?"]
-
 
 
 def test_split_sentences_keeps_stray_closing_punctuation_and_spaced_ellipses_in_their_sentence() -> None:

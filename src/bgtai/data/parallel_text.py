@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
+from bgtai.data.gloss_conventions import GLOSS_CONVENTIONS
 from bgtai.data.tables import dataset_root
 from bgtai.errors import BadInputError
 
@@ -45,10 +46,17 @@ def gloss_files(corpus: str, split: str, root: Path | None = None) -> tuple[Path
     return base / f"{stem}.{split}.{source_suffix}", base / f"{stem}.{split}.{gloss_suffix}"
 
 
-def load_gloss(corpus: str, split: str, root: Path | None = None) -> list[TextPair]:
+def load_gloss(corpus: str, split: str, root: Path | None = None, raw: bool = False) -> list[TextPair]:
     """(sentence, gloss) pairs: ASLG-PC12 English -> ASL gloss (`aslg`: dev, test) or
-    RWTH-PHOENIX-Weather 2014 T German -> DGS gloss (`phoenix`: train, dev, test)."""
-    return load_parallel_text(*gloss_files(corpus, split, root))
+    RWTH-PHOENIX-Weather 2014 T German -> DGS gloss (`phoenix`: train, dev, test).
+
+    Glosses are rewritten into the corpus's test convention (`bgtai.data.gloss_conventions`)
+    unless `raw`: PHOENIX's train split still carries annotation marks its dev and test lack."""
+    pairs = load_parallel_text(*gloss_files(corpus, split, root))
+    convention = GLOSS_CONVENTIONS.get(corpus)
+    if raw or convention is None:
+        return pairs
+    return [TextPair(source, convention(target)) for source, target in pairs]
 
 
 def _lines(path: Path) -> list[str]:

@@ -25,7 +25,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from bgtai.config import cache_dir, require_data_root
+from bgtai.config import cache_dir
+from bgtai.data.parallel_text import load_gloss
 from bgtai.gloss.checkpoint import GlossCheckpoint, parameter_count, save_checkpoint
 from bgtai.gloss.metrics import gloss_scores
 from bgtai.gloss.model import GlossDecoderConfig, Langue2Gloss, Langue2GlossConfig
@@ -36,6 +37,7 @@ from bgtai.gloss.translator import (
     source_features,
 )
 from bgtai.gloss.vocab import BOS_ID, EOS_ID, Vocab
+from bgtai.io.tts import speak
 from bgtai.model.language_encoder import LanguageEncoderConfig
 from bgtai.train.gloss_settings import CORPORA, GlossTrainSettings
 
@@ -51,59 +53,15 @@ def load_pairs(corpus: str, split: str) -> tuple[list[str], list[str]]:
     """(sentences, glosses) of a split: phoenix train/dev/test; aslg train/valid/test (see module doc)."""
     if corpus not in CORPORA:
         raise ValueError(f"unknown gloss corpus {corpus!r}: use one of {', '.join(CORPORA)}")
-    try:
-        from bgtai.data.parallel_text import (
-            load_gloss,  # the shared loader, when present
-        )
-    except ImportError:
-        load_gloss = None
     file_split = {"train": "dev", "valid": "dev"}.get(split, split) if corpus == "aslg" else split
-    if load_gloss is not None:
-        pairs = load_gloss(corpus, file_split)
-        sentences, glosses = _unzip(pairs)
-    else:
-        sentences, glosses = _read_files(corpus, file_split)
+    pairs = load_gloss(corpus, file_split)
     if corpus == "aslg" and split in ("train", "valid"):
-        cut = slice(0, ASLG_VALID_START) if split == "train" else slice(ASLG_VALID_START, None)
-        sentences, glosses = sentences[cut], glosses[cut]
-    return sentences, glosses
-
-
-def _unzip(pairs: Any) -> tuple[list[str], list[str]]:
-    if isinstance(pairs, tuple) and len(pairs) == 2 and isinstance(pairs[0], list):
-        return list(pairs[0]), list(pairs[1])
-    sentences, glosses = [], []
-    for pair in pairs:
-        source = getattr(pair, "text", None) if not isinstance(pair, (tuple, list)) else pair[0]
-        target = getattr(pair, "gloss", None) if not isinstance(pair, (tuple, list)) else pair[1]
-        sentences.append(str(source))
-        glosses.append(str(target))
-    return sentences, glosses
-
-
-def _read_files(corpus: str, split: str) -> tuple[list[str], list[str]]:
-    folder = require_data_root() / "gloss"
-    if corpus == "aslg":
-        source, target = folder / f"aslg.{split}.en", folder / f"aslg.{split}.gloss.asl"
-    else:
-        source, target = folder / f"phoenix2014T.{split}.de", folder / f"phoenix2014T.{split}.gloss"
-    sentences = source.read_text(encoding="utf-8").splitlines()
-    glosses = target.read_text(encoding="utf-8").splitlines()
-    if len(sentences) != len(glosses):
-        from bgtai.errors import BadInputError
-
-        raise BadInputError(str(source), f"{len(sentences)} lines but {target.name} has {len(glosses)}")
-    return [s.strip() for s in sentences], [g.strip() for g in glosses]
+        pairs = pairs[:ASLG_VALID_START] if split == "train" else pairs[ASLG_VALID_START:]
+    return [pair.source for pair in pairs], [pair.target for pair in pairs]
 
 
 def speech_files(corpus: str, split: str, sentences: list[str]) -> list[Path]:
     """One espeak-ng WAV per sentence (en-us), made once and kept in the cache folder."""
-    import subprocess
-
-    try:
-        from bgtai.io.tts import speak
-    except ImportError:
-        speak = None
     file_split = {"train": "dev", "valid": "dev"}.get(split, split) if corpus == "aslg" else split
     offset = ASLG_VALID_START if (corpus == "aslg" and split == "valid") else 0
     folder = cache_dir() / "tts" / "espeak-ng-en-us" / corpus / file_split
@@ -113,10 +71,7 @@ def speech_files(corpus: str, split: str, sentences: list[str]) -> list[Path]:
         path = folder / f"{index + offset:05d}.wav"
         if not path.is_file():
             temporary = path.with_name(f".{path.name}.tmp.wav")
-            if speak is not None:
-                speak(sentence, temporary, voice="en-us", rate=175)  # espeak-ng's default rate, as the files already made
-            else:
-                subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(temporary), sentence], check=True)
+            speak(sentence, temporary, voice="en-us", rate=175)  # espeak-ng's default rate, as the files already made
             temporary.replace(path)
         paths.append(path)
     return paths

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from bgtai.gloss.checkpoint import GlossCheckpoint, save_checkpoint
 from bgtai.gloss.decode import beam_search, greedy_decode
+from bgtai.gloss.incremental import IncrementalDecoder
 from bgtai.gloss.model import GlossDecoderConfig, Langue2Gloss, Langue2GlossConfig
 from bgtai.gloss.translator import GlossTranslator, collate
 from bgtai.gloss.vocab import BOS_ID, EOS_ID, Vocab
@@ -36,6 +38,29 @@ def test_decoder_does_not_see_future_tokens() -> None:
     after = model.decode_logits(encoding, changed)
     assert torch.allclose(before[:, :4], after[:, :4], atol=1e-5)
     assert not torch.allclose(before[:, 4:], after[:, 4:])
+
+
+def test_incremental_decoding_gives_the_full_forward_logits_at_every_position() -> None:
+    model = _model()
+    mask = torch.tensor([[True] * 5, [True, True, False, False, False]])  # one padded source
+    encoding = model.encode(torch.randn(2, 5, 12), mask, "minilm")
+    previous = torch.randint(4, 20, (2, 8))
+    full = model.decode_logits(encoding, previous)
+    steps = IncrementalDecoder(model.decoder, encoding)
+    stepped = torch.stack([steps.step(previous[:, m]) for m in range(previous.shape[1])], dim=1)
+    assert torch.allclose(stepped, full, atol=1e-5)
+    # beam search swaps rows between steps: the cache must follow them
+    steps = IncrementalDecoder(model.decoder, encoding)
+    steps.step(previous[:, 0])
+    steps.reorder(torch.tensor([1, 0]))
+    assert torch.allclose(steps.step(previous.flip(0)[:, 1]), full.flip(0)[:, 1], atol=1e-5)
+
+
+def test_incremental_decoding_refuses_a_model_in_training_mode() -> None:
+    model = _model(dropout=0.1)
+    encoding = model.encode(torch.randn(1, 3, 12), torch.ones(1, 3, dtype=torch.bool), "minilm")
+    with pytest.raises(ValueError, match="eval mode"):
+        IncrementalDecoder(model.train().decoder, encoding)
 
 
 def test_beam_one_equals_greedy() -> None:

@@ -5,12 +5,16 @@ that emits `<eos>` is finished and carried unchanged. The final choice divides e
 finished score by `length ** length_penalty` (length in tokens, `<eos>` included), so longer
 glosses are not penalised just for having more terms. With `beam=1` every step keeps the
 single most probable token, which is exactly greedy decoding.
+
+Both run the decoder one position at a time with cached keys and values
+(`bgtai.gloss.incremental`), so a step costs one position, not the whole prefix.
 """
 
 from __future__ import annotations
 
 import torch
 
+from bgtai.gloss.incremental import IncrementalDecoder
 from bgtai.gloss.model import Langue2Gloss
 from bgtai.gloss.vocab import BOS_ID, EOS_ID, PAD_ID
 from bgtai.model.language_encoder import LanguageEncoding
@@ -42,9 +46,9 @@ def greedy_decode(model: Langue2Gloss, encoding: LanguageEncoding, max_length: i
     device = encoding.o.device
     sequences = torch.full((batch, 1), BOS_ID, dtype=torch.long, device=device)
     done = torch.zeros(batch, dtype=torch.bool, device=device)
+    steps = IncrementalDecoder(model.decoder, encoding)
     for _ in range(max_length):
-        logits = model.decode_logits(encoding, sequences)[:, -1]
-        token = logits.argmax(dim=-1)
+        token = steps.step(sequences[:, -1]).argmax(dim=-1)
         token = torch.where(done, torch.full_like(token, PAD_ID), token)
         sequences = torch.cat([sequences, token[:, None]], dim=1)
         done |= token == EOS_ID
@@ -67,7 +71,7 @@ def beam_search(
     max_length = max_length or model.config.decoder.max_length
     batch = encoding.o.shape[0]
     device = encoding.o.device
-    expanded = _repeat(encoding, beam)
+    steps = IncrementalDecoder(model.decoder, _repeat(encoding, beam))
     sequences = torch.full((batch * beam, 1), BOS_ID, dtype=torch.long, device=device)
     # only the first beam is live at the start, so the K beams do not all repeat one prefix
     scores = torch.full((batch, beam), float("-inf"), device=device)
@@ -75,7 +79,7 @@ def beam_search(
     finished = torch.zeros(batch, beam, dtype=torch.bool, device=device)
     lengths = torch.zeros(batch, beam, device=device)
     for _ in range(max_length):
-        log_probs = torch.log_softmax(model.decode_logits(expanded, sequences)[:, -1].float(), dim=-1)
+        log_probs = torch.log_softmax(steps.step(sequences[:, -1]).float(), dim=-1)
         vocab = log_probs.shape[-1]
         log_probs = log_probs.view(batch, beam, vocab)
         # a finished beam continues only with <pad>, at no cost: its score stays as it was
@@ -88,6 +92,7 @@ def beam_search(
         token = flat % vocab
         rows = (source_beam + torch.arange(batch, device=device)[:, None] * beam).view(-1)
         sequences = torch.cat([sequences[rows], token.view(-1, 1)], dim=1)
+        steps.reorder(rows)
         was_finished = finished.gather(1, source_beam)
         lengths = lengths.gather(1, source_beam) + (~was_finished).float()
         finished = was_finished | (token == EOS_ID)

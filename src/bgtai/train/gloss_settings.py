@@ -28,6 +28,7 @@ class GlossTrainSettings:
     batch_size: int = 64
     max_epochs: int = 60
     max_minutes: float = 18.0
+    ema: float = 0.0  # > 0: validate and keep an exponential moving average of the weights (decay per step)
     speech_train: int = 0
     seed: int = 0
     threads: int = 0  # 0: leave torch's setting alone

@@ -342,7 +342,7 @@ class JointTrainer:
         self.rows = self.stage_rows(self.train_rows)
         self.steps_per_epoch = math.ceil(len(self._plan(0)) / optim.accumulate)
         self.total_steps = max(1, self.steps_per_epoch * stage.epochs)
-        warmup = int(round(optim.warmup_fraction * self.total_steps))
+        warmup = round(optim.warmup_fraction * self.total_steps)
         # the schedule runs on epoch progress counted in full-epoch steps, so an epoch that DS-Net
         # shortens still moves the learning rate by one epoch (without selection: the step count)
         self.schedule_position = 0.0

@@ -1,0 +1,67 @@
+"""The Langue2Gloss trainer on a made-up PHOENIX-layout corpus: it learns the pairs, keeps the best epoch, averages weights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from bgtai.gloss.checkpoint import load_checkpoint
+from bgtai.gloss.translator import GlossTranslator
+from bgtai.train.gloss import train_gloss
+from bgtai.train.gloss_settings import GlossTrainSettings
+
+# glosses of four or more words: corpus BLEU-4 needs 4-grams to count
+GERMAN = ["morgen viel regen im norden", "heute viel sonne im sueden", "am abend gewitter und hagel im osten",
+          "nachts frost im osten und sueden", "morgen starker wind an der kueste", "heute nebel im westen und norden"]
+GLOSS = ["MORGEN VIEL REGEN NORD", "HEUTE VIEL SONNE SUED", "ABEND GEWITTER HAGEL OST", "NACHT FROST OST SUED",
+         "MORGEN STARK WIND KUESTE", "HEUTE NEBEL WEST NORD"]
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "data" / "gloss"
+    folder.mkdir(parents=True)
+    raw = [f"__ON__ {line} __OFF__" for line in GLOSS]  # train carries the marks, as the real train split does
+    for split, glosses in (("train", raw), ("dev", GLOSS), ("test", GLOSS)):
+        (folder / f"phoenix2014T.{split}.de").write_text("\n".join(GERMAN) + "\n", encoding="utf-8")
+        (folder / f"phoenix2014T.{split}.gloss").write_text("\n".join(glosses) + "\n", encoding="utf-8")
+    monkeypatch.setenv("BGTAI_DATA", str(tmp_path / "data"))
+    return tmp_path
+
+
+def _settings(**changes: float) -> GlossTrainSettings:
+    base = {"corpus": "phoenix", "source_vocab": "word", "width": 32, "encoder_layers": 1, "decoder_layers": 1, "heads": 2, "ffn": 64,
+                "dropout": 0.0, "label_smoothing": 0.0, "lr": 0.01, "warmup_steps": 5, "batch_size": 3, "max_epochs": 40, "threads": 1}
+    return GlossTrainSettings(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def test_trainer_learns_the_pairs_and_keeps_its_best_epoch(corpus: Path) -> None:
+    out = corpus / "run"
+    summary = train_gloss(_settings(), out, progress=False)
+    history = json.loads((out / "history.json").read_text())["history"]
+    scores = [record["valid_bleu4"] for record in history]
+    checkpoint = load_checkpoint(out / "best")
+    assert checkpoint.meta["epoch"] == scores.index(max(scores)) + 1
+    assert summary["best_valid_bleu4"] == pytest.approx(100.0)
+    # the marks of the train split never reach the vocabulary, so the model cannot say them
+    assert not any(token.startswith("__") for token in checkpoint.vocab.tokenizer.get_vocab())
+    assert GlossTranslator(checkpoint, beam=2).translate(GERMAN) == GLOSS
+
+
+def test_weight_averaging_changes_what_is_kept_and_nothing_else(corpus: Path) -> None:
+    plain = train_gloss(_settings(max_epochs=3), corpus / "plain", progress=False)
+    averaged = train_gloss(_settings(ema=0.9, max_epochs=3), corpus / "ema", progress=False)
+    no_memory = train_gloss(_settings(ema=1e-12, max_epochs=3), corpus / "ema0", progress=False)
+    assert plain["epochs"] == averaged["epochs"] == no_memory["epochs"] == 3
+
+    def weights(name: str) -> list[torch.Tensor]:
+        return list(load_checkpoint(corpus / name / "best").model.state_dict().values())
+
+    # an average that forgets at once is the raw weights: the same training, the same checkpoint
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(weights("ema0"), weights("plain")))
+    assert [r["valid_bleu4"] for r in no_memory["history"]] == [r["valid_bleu4"] for r in plain["history"]]
+    # remembering earlier steps keeps other weights
+    assert any(not torch.allclose(a, b, atol=1e-4) for a, b in zip(weights("ema"), weights("plain")))

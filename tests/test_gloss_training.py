@@ -33,8 +33,9 @@ def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _settings(**changes: float) -> GlossTrainSettings:
-    base = {"corpus": "phoenix", "source_vocab": "word", "width": 32, "encoder_layers": 1, "decoder_layers": 1, "heads": 2, "ffn": 64,
-                "dropout": 0.0, "label_smoothing": 0.0, "lr": 0.01, "warmup_steps": 5, "batch_size": 3, "max_epochs": 40, "threads": 1}
+    base = {"corpus": "phoenix", "source_vocab": "word", "width": 32, "encoder_layers": 1, "decoder_layers": 1,
+            "heads": 2, "ffn": 64, "dropout": 0.0, "label_smoothing": 0.0, "lr": 0.01, "warmup_steps": 5,
+            "batch_size": 3, "max_epochs": 40, "threads": 1}
     return GlossTrainSettings(**{**base, **changes})  # type: ignore[arg-type]
 
 

@@ -1,6 +1,7 @@
-"""`bgtai eval gloss --corpus {aslg,phoenix} --model DIR|rules [--speech N] [--json FILE]`.
+"""`bgtai eval gloss --corpus {aslg,phoenix} --model DIR|rules [--split {test,dev}] [--speech N] [--json FILE]`.
 
-Scores glosses of the corpus's test sentences against the reference glosses: BLEU-1..4
+Scores glosses of the corpus's test sentences (or, with `--split dev`, of the sentences that
+select the model: the place to choose beam width and length penalty) against the reference glosses: BLEU-1..4
 (sacrebleu, corpus level), ROUGE-L and WER. `--model rules` scores the rule-based English
 glosser. `--speech N` glosses the first N test sentences from speech instead (espeak-ng TTS,
 en-us), through the model's speech front-end or, for a text-only model, the Whisper
@@ -16,12 +17,17 @@ from pathlib import Path
 from bgtai.cli import CommandError
 
 DATASETS = {"aslg": "ASLG-PC12 test (1000 pairs)", "phoenix": "RWTH-PHOENIX-Weather 2014 T test (642 pairs)"}
+DEV_SETS = {"aslg": "ASLG-PC12 dev pairs 3600-3999 (400 pairs)", "phoenix": "RWTH-PHOENIX-Weather 2014 T dev (519 pairs)"}
+TRAINED_ON = {"aslg": "ASLG dev pairs 0-3599 (3600-3999 select)",
+              "phoenix": "PHOENIX train, glosses in the dev/test convention (dev selects)"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("gloss", help="text/speech -> gloss translation: BLEU-1..4, ROUGE-L, WER")
     parser.add_argument("--corpus", choices=sorted(DATASETS), required=True)
     parser.add_argument("--model", required=True, help="trained model folder (DIR/best), or 'rules' for the rule glosser")
+    parser.add_argument("--split", choices=["test", "dev"], default="test",
+                        help="dev: the sentences that select the model (choose decoding settings here, not on test)")
     parser.add_argument("--beam", type=int, default=4)
     parser.add_argument("--length-penalty", type=float, default=1.0)
     parser.add_argument("--speech", type=int, default=0, metavar="N", help="gloss the first N test sentences from TTS speech")
@@ -34,8 +40,14 @@ def run(args: argparse.Namespace) -> int:
     from bgtai.gloss.metrics import gloss_scores
     from bgtai.train.gloss import load_pairs, speech_files
 
-    sentences, references = load_pairs(args.corpus, "test")
-    dataset = DATASETS[args.corpus]
+    if args.split == "dev":
+        sentences, references = load_pairs(args.corpus, "valid" if args.corpus == "aslg" else "dev")
+        dataset = DEV_SETS[args.corpus]
+    else:
+        sentences, references = load_pairs(args.corpus, "test")
+        dataset = DATASETS[args.corpus]
+    if args.speech and args.split == "dev":
+        raise CommandError("--speech glosses test sentences: leave out --split dev")
     if args.speech:
         if args.corpus != "aslg":
             raise CommandError("speech input is English: use --corpus aslg")
@@ -63,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             hypotheses = translator.translate(sentences, progress=False)
             route = f"text front-end {translator.text_frontend}"
-        trained_on = "ASLG dev pairs 0-3599 (3600-3999 select)" if args.corpus == "aslg" else "PHOENIX train (dev selects)"
+        trained_on = TRAINED_ON[args.corpus]
         model_name = f"Langue2Gloss {folder} (epoch {meta.get('epoch')})"
         protocol = f"{route}; trained on {trained_on}; beam {args.beam}, length penalty {args.length_penalty}"
     metrics = gloss_scores(hypotheses, references)

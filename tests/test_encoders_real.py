@@ -225,6 +225,24 @@ def test_whisper_base_joins_its_parts_once(tmp_path: Path, monkeypatch: pytest.M
     assert seq.shape[1] == 512 and 25 <= seq.shape[0] <= 60
 
 
+def test_whisper_base_told_german_transcribes_a_german_weather_sentence(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PHOENIX speech cascade's route: espeak-ng speaks German, Whisper base (told "de") writes it down."""
+    from bgtai.encoders.whisper import WhisperBaseEncoder
+    from bgtai.gloss.translator import transcribe
+    from bgtai.io.tts import TTSUnavailableError, speak
+
+    _ready(WhisperBaseEncoder())
+    monkeypatch.setenv("BGTAI_CACHE", str(tmp_path / "cache"))
+    try:
+        wav = speak("morgen regnet es im norden und im westen .", tmp_path / "de.wav", voice="de")
+    except TTSUnavailableError:
+        pytest.skip("espeak-ng not installed")
+    text = transcribe([wav], "whisper-base", "de")[0]
+    assert {"norden", "und"} <= set(text.split()), text  # German words: told "de", Whisper does not translate
+    assert list((tmp_path / "cache" / "transcripts" / "whisper-base-de").glob("*.txt"))  # kept per file content
+
+
 # --- image: EfficientNet-Lite0 --------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from bgtai.gloss.metrics import gloss_scores, rouge_l, word_error_rate
 from bgtai.gloss.rules import RuleGlosser
-from bgtai.gloss.vocab import Vocab
+from bgtai.gloss.vocab import Vocab, gloss_de_spelling
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,13 @@ def test_bpe_vocabulary_restores_words_and_handles_unseen_ones() -> None:
     assert round_trip.encode("SONNE WETTER") == vocab.encode("SONNE WETTER")
     word = Vocab.build(texts, kind="word")
     assert word.decode(word.encode("WETTER SCHNEE")) == "WETTER"  # the unseen word is <unk>, left out
+
+
+def test_gloss_spelling_writes_german_as_phoenix_glosses_do() -> None:
+    assert gloss_de_spelling("überschwemmungen im süden , größer") == "UEBERSCHWEMMUNGEN IM SUEDEN , GROESSER"
+    source, target = Vocab.build_shared(["regen im süden"], ["REGEN SUED"], "gloss-de", kind="word")
+    assert source.encode("süden") == target.encode("SUEDEN") != target.encode("SUED")
+    # the spelling travels with the vocabulary, so a loaded model spells its input the same way
+    assert Vocab.from_json(source.to_json()).encode("regen") == target.encode("REGEN")
+    with pytest.raises(ValueError, match="unknown spelling"):
+        Vocab(source.tokenizer, "word", "klingon")

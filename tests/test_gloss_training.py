@@ -66,3 +66,30 @@ def test_weight_averaging_changes_what_is_kept_and_nothing_else(corpus: Path) ->
     assert [r["valid_bleu4"] for r in no_memory["history"]] == [r["valid_bleu4"] for r in plain["history"]]
     # remembering earlier steps keeps other weights
     assert any(not torch.allclose(a, b, atol=1e-4) for a, b in zip(weights("ema"), weights("plain")))
+
+
+def test_shared_vocabulary_ties_sentence_and_gloss_tables_through_training_and_loading(corpus: Path) -> None:
+    out = corpus / "shared"
+    train_gloss(_settings(shared_vocab=True), out, progress=False)
+    checkpoint = load_checkpoint(out / "best")
+    model, source, target = checkpoint.model, checkpoint.source_vocab, checkpoint.vocab
+    assert source is not None and source.spelling == "gloss-de" and target.spelling == ""
+    # one table: the sentence word "regen" and the gloss REGEN are one id and one vector, also after loading
+    assert source.encode("regen") == target.encode("REGEN")
+    assert model.encoder.embeddings["de-tokens"] is model.decoder.embedding
+    assert GlossTranslator(checkpoint, beam=2).translate(GERMAN) == GLOSS
+
+
+def test_shared_vocabulary_is_refused_for_a_feature_front_end(corpus: Path) -> None:
+    with pytest.raises(ValueError, match="shared vocabulary needs a token front-end"):
+        train_gloss(_settings(shared_vocab=True, text_frontend="minilm"), corpus / "refused", progress=False)
+
+
+def test_cosine_schedule_ends_at_zero_learning_rate_where_inverse_sqrt_does_not(corpus: Path) -> None:
+    cosine = train_gloss(_settings(schedule="cosine", max_epochs=4, warmup_steps=1), corpus / "cosine", progress=False)
+    inverse = train_gloss(_settings(max_epochs=4, warmup_steps=1), corpus / "inverse", progress=False)
+    rates = [record["lr"] for record in cosine["history"]]
+    assert rates[0] > rates[1] > rates[2] > rates[3] and rates[3] == pytest.approx(0.0, abs=1e-12)
+    assert inverse["history"][-1]["lr"] > 0.001
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        _settings(schedule="linear")

@@ -4,8 +4,9 @@ Scores glosses of the corpus's test sentences (or, with `--split dev`, of the se
 select the model: the place to choose beam width and length penalty) against the reference glosses: BLEU-1..4
 (sacrebleu, corpus level), ROUGE-L and WER. `--model rules` scores the rule-based English
 glosser. `--speech N` glosses the first N test sentences from speech instead (espeak-ng TTS,
-en-us), through the model's speech front-end or, for a text-only model, the Whisper
-transcript; the protocol names which.
+en-us for ASLG, de for PHOENIX), through the model's speech front-end or, for a text-only
+model, a Whisper transcript (tiny.en for English, base told German for PHOENIX); the
+protocol names which.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from bgtai.cli import CommandError
 
 DATASETS = {"aslg": "ASLG-PC12 test (1000 pairs)", "phoenix": "RWTH-PHOENIX-Weather 2014 T test (642 pairs)"}
+TEST_NAMES = {"aslg": "ASLG-PC12 test", "phoenix": "RWTH-PHOENIX-Weather 2014 T test"}
 DEV_SETS = {"aslg": "ASLG-PC12 dev pairs 3600-3999 (400 pairs)", "phoenix": "RWTH-PHOENIX-Weather 2014 T dev (519 pairs)"}
 TRAINED_ON = {"aslg": "ASLG dev pairs 0-3599 (3600-3999 select)",
               "phoenix": "PHOENIX train, glosses in the dev/test convention (dev selects)"}
@@ -38,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from bgtai.eval.results import EvalRecord, current_command, write_result
     from bgtai.gloss.metrics import gloss_scores
-    from bgtai.train.gloss import load_pairs, speech_files
+    from bgtai.train.gloss import TTS_VOICE, load_pairs, speech_files
 
     if args.split == "dev":
         sentences, references = load_pairs(args.corpus, "valid" if args.corpus == "aslg" else "dev")
@@ -49,10 +51,8 @@ def run(args: argparse.Namespace) -> int:
     if args.speech and args.split == "dev":
         raise CommandError("--speech glosses test sentences: leave out --split dev")
     if args.speech:
-        if args.corpus != "aslg":
-            raise CommandError("speech input is English: use --corpus aslg")
         sentences, references = sentences[: args.speech], references[: args.speech]
-        dataset = f"ASLG-PC12 test, first {len(sentences)} sentences spoken by espeak-ng (en-us)"
+        dataset = f"{TEST_NAMES[args.corpus]}, first {len(sentences)} sentences spoken by espeak-ng ({TTS_VOICE[args.corpus]})"
     started = time.perf_counter()
     if args.model == "rules":
         if args.speech:

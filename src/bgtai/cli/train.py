@@ -23,8 +23,11 @@ def _add_gloss(parser: argparse.ArgumentParser) -> None:
         if item.name == "corpus":
             continue
         value = getattr(defaults, item.name)
-        parser.add_argument(f"--{item.name.replace('_', '-')}", type=type(value), default=value,
-                            help=f"(default {value!r})")
+        flag = f"--{item.name.replace('_', '-')}"
+        if isinstance(value, bool):  # --shared-vocab / --no-shared-vocab
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value, help=f"(default {value!r})")
+        else:
+            parser.add_argument(flag, type=type(value), default=value, help=f"(default {value!r})")
 
 
 def _run_gloss(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_model, save_model
 
 from bgtai.errors import BadInputError
 from bgtai.gloss.model import Langue2Gloss, Langue2GlossConfig
@@ -38,8 +38,8 @@ def save_checkpoint(folder: str | Path, checkpoint: GlossCheckpoint) -> Path:
     try:
         config = checkpoint.model.config.to_dict()
         (staging / "config.json").write_text(json.dumps({"model": config, "meta": checkpoint.meta}, indent=2) + "\n")
-        state = {k: v.detach().cpu().contiguous() for k, v in checkpoint.model.state_dict().items()}
-        save_file(state, str(staging / "model.safetensors"))
+        # save_model keeps one copy of a table the encoder and decoder share (tie_source)
+        save_model(checkpoint.model, str(staging / "model.safetensors"))
         (staging / "vocab.json").write_text(checkpoint.vocab.to_json())
         if checkpoint.source_vocab is not None:
             (staging / "source_vocab.json").write_text(checkpoint.source_vocab.to_json())
@@ -68,7 +68,7 @@ def load_checkpoint(folder: str | Path) -> GlossCheckpoint:
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise BadInputError(str(folder / "config.json"), f"unreadable model config ({error})") from error
     model = Langue2Gloss(config)
-    model.load_state_dict(load_file(str(folder / "model.safetensors")))
+    load_model(model, str(folder / "model.safetensors"))
     model.eval()
     vocab = Vocab.from_json((folder / "vocab.json").read_text())
     source_path = folder / "source_vocab.json"

@@ -7,6 +7,9 @@ The decoder is a transformer decoder with a causal mask: each position m sees th
 tokens before it (teacher forcing in training, its own outputs when decoding), attends over
 `o_1..N` (cross-attention, padding masked), and gets `h_L` added to every input position, so
 the sentence summary conditions every step. Output projection tied to the token embedding.
+With `tie_source` naming a token front-end, that front-end's embedding table *is* the decoder's
+(one vocabulary on both sides, `Vocab.build_shared`): a source word and the gloss spelt the
+same way start as one vector, which helps the many glosses that copy a word of the sentence.
 
 Text and speech reach the decoder the same way: whatever the front-end, the encoder gives
 a `LanguageEncoding(o, h, mask)` of one width.
@@ -45,11 +48,21 @@ class Langue2GlossConfig:
     encoder: LanguageEncoderConfig
     decoder: GlossDecoderConfig
     label_smoothing: float = 0.1
+    tie_source: str = ""  # a token front-end that shares the decoder's embedding table ("" = none)
     extra: dict[str, Any] = field(default_factory=dict)  # what the trainer wants to remember (front-end names...)
+
+    def __post_init__(self) -> None:
+        if self.tie_source:
+            size = self.encoder.token_frontends.get(self.tie_source)
+            if size is None:
+                raise ValueError(f"tie_source {self.tie_source!r} is not a token front-end of the encoder")
+            if size != self.decoder.vocab_size:
+                raise ValueError(f"tie_source {self.tie_source!r} has {size} tokens, the gloss vocabulary "
+                                 f"{self.decoder.vocab_size}: a shared table needs one vocabulary")
 
     def to_dict(self) -> dict[str, Any]:
         return {"encoder": self.encoder.to_dict(), "decoder": asdict(self.decoder),
-                "label_smoothing": self.label_smoothing, "extra": self.extra}
+                "label_smoothing": self.label_smoothing, "tie_source": self.tie_source, "extra": self.extra}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Langue2GlossConfig:
@@ -57,6 +70,7 @@ class Langue2GlossConfig:
             encoder=LanguageEncoderConfig.from_dict(data["encoder"]),
             decoder=GlossDecoderConfig(**data["decoder"]),
             label_smoothing=float(data.get("label_smoothing", 0.1)),
+            tie_source=str(data.get("tie_source", "")),
             extra=dict(data.get("extra", {})),
         )
 
@@ -110,6 +124,8 @@ class Langue2Gloss(nn.Module):
         self.config = config
         self.encoder = LanguageEncoder(config.encoder)
         self.decoder = GlossDecoder(config.decoder, config.encoder.width)
+        if config.tie_source:  # both tables are initialised alike (std width**-0.5, scaled by sqrt(width) on lookup)
+            self.encoder.embeddings[config.tie_source] = self.decoder.embedding
 
     def encode(self, features: Tensor, mask: Tensor, frontend: str) -> LanguageEncoding:
         return self.encoder(features, mask, frontend)

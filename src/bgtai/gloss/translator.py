@@ -42,10 +42,14 @@ def source_features(frontend: str, items: Sequence[Any], source_vocab: Vocab | N
     return [np.asarray(source_vocab.encode(str(text)) or [3], dtype=np.int64) for text in items]
 
 
-def transcribe(paths: Sequence[str | Path]) -> list[str]:
-    """Whisper tiny.en transcripts (greedy), lower-cased with punctuation split off like the gloss corpora's text.
+# which Whisper transcribes a corpus's language for the cascade, and the language it is told
+CASCADE_ASR: dict[str, tuple[str, str | None]] = {"aslg": ("whisper-tiny-en", None), "phoenix": ("whisper-base", "de")}
 
-    Kept per file content under the cache folder (`transcripts/whisper-tiny-en/`): transcribing
+
+def transcribe(paths: Sequence[str | Path], encoder: str = "whisper-tiny-en", language: str | None = None) -> list[str]:
+    """Greedy Whisper transcripts, lower-cased with punctuation split off like the gloss corpora's text.
+
+    Kept per file content under the cache folder (`transcripts/ENCODER[-LANGUAGE]/`): transcribing
     costs seconds a clip on a CPU.
     """
     import functools
@@ -55,11 +59,11 @@ def transcribe(paths: Sequence[str | Path]) -> list[str]:
     from bgtai.config import cache_dir
     from bgtai.encoders.registry import get_encoder
 
-    folder = cache_dir() / "transcripts" / "whisper-tiny-en"
-    whisper = functools.cache(lambda: get_encoder("whisper-tiny-en", "audio"))  # loaded on the first miss only
+    folder = cache_dir() / "transcripts" / (encoder if language is None else f"{encoder}-{language}")
+    whisper = functools.cache(lambda: get_encoder(encoder, "audio"))  # loaded on the first miss only
     out = []
     for path in paths:
-        text = text_per_file(path, folder, ".txt", lambda path=path: whisper().transcribe(str(path)))
+        text = text_per_file(path, folder, ".txt", lambda path=path: whisper().transcribe(str(path), language=language))
         out.append(" ".join(re.findall(r"\w+(?:'\w+)?|[^\w\s]", text.lower())))
     return out
 
@@ -108,16 +112,22 @@ class GlossTranslator:
 
     def translate_audio(self, paths: Sequence[str | Path]) -> list[str]:
         """Glosses of speech: through the model's speech front-end when it was trained with one, else
-        through the Whisper tiny.en transcript and the text front-end (a cascade, said in `audio_route`)."""
+        through a Whisper transcript (`CASCADE_ASR`) and the text front-end (a cascade, said in `audio_route`)."""
         if self.audio_frontend:
             return self.translate(list(paths), self.audio_frontend)
-        return self.translate(transcribe(paths))
+        return self.translate(transcribe(paths, *self._asr))
+
+    @property
+    def _asr(self) -> tuple[str, str | None]:
+        return CASCADE_ASR.get(str(self.checkpoint.meta.get("corpus", "")), CASCADE_ASR["aslg"])
 
     @property
     def audio_route(self) -> str:
         if self.audio_frontend:
             return f"speech front-end {self.audio_frontend}"
-        return f"whisper-tiny-en transcript -> text front-end {self.text_frontend}"
+        encoder, language = self._asr
+        told = f" (language {language})" if language else ""
+        return f"{encoder} transcript{told} -> text front-end {self.text_frontend}"
 
     @torch.no_grad()
     def translate_sources(self, sources: Sequence[np.ndarray], frontend: str) -> list[str]:

@@ -6,6 +6,10 @@ is scored on test. With `speech_train > 0` (English only) the first `speech_trai
 sentences are also spoken by espeak-ng and given as Whisper frames, so the same model learns
 both front-ends; batches hold one front-end each.
 
+With `shared_vocab` (token front-ends: PHOENIX's German) sentence and gloss get one vocabulary,
+learnt from both with the sentence spelt as the glosses spell words (`bgtai.gloss.vocab`), and
+the encoder's token table is the decoder's (`Langue2GlossConfig.tie_source`).
+
 Training stops at `max_epochs` or when `max_minutes` of wall time are used, whichever first;
 every epoch ends with a greedy decode of the validation set, and a better BLEU-4 replaces
 `OUT/best` (written atomically). With `ema > 0` the model validated and kept is an exponential
@@ -41,10 +45,11 @@ from bgtai.gloss.translator import (
 from bgtai.gloss.vocab import BOS_ID, EOS_ID, Vocab
 from bgtai.io.tts import speak
 from bgtai.model.language_encoder import LanguageEncoderConfig
-from bgtai.train.gloss_settings import CORPORA, GlossTrainSettings
+from bgtai.train.gloss_settings import CORPORA, SPELLING, GlossTrainSettings
 
 SPEECH_FRONTEND = "whisper-tiny-en"
 ASLG_VALID_START = 3600  # ASLG dev pairs from here on select the model; the rest train it
+TTS_VOICE = {"aslg": "en-us", "phoenix": "de"}  # the espeak-ng voice that speaks a corpus's sentences
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,17 +68,18 @@ def load_pairs(corpus: str, split: str) -> tuple[list[str], list[str]]:
 
 
 def speech_files(corpus: str, split: str, sentences: list[str]) -> list[Path]:
-    """One espeak-ng WAV per sentence (en-us), made once and kept in the cache folder."""
+    """One espeak-ng WAV per sentence (voice `TTS_VOICE[corpus]`), made once and kept in the cache folder."""
     file_split = {"train": "dev", "valid": "dev"}.get(split, split) if corpus == "aslg" else split
     offset = ASLG_VALID_START if (corpus == "aslg" and split == "valid") else 0
-    folder = cache_dir() / "tts" / "espeak-ng-en-us" / corpus / file_split
+    voice = TTS_VOICE[corpus]
+    folder = cache_dir() / "tts" / f"espeak-ng-{voice}" / corpus / file_split
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for index, sentence in enumerate(sentences):
         path = folder / f"{index + offset:05d}.wav"
         if not path.is_file():
             temporary = path.with_name(f".{path.name}.tmp.wav")
-            speak(sentence, temporary, voice="en-us", rate=175)  # espeak-ng's default rate, as the files already made
+            speak(sentence, temporary, voice=voice, rate=175)  # espeak-ng's default rate, as the files already made
             temporary.replace(path)
         paths.append(path)
     return paths
@@ -122,7 +128,8 @@ def build_model(settings: GlossTrainSettings, source_vocab: Vocab | None, target
         vocab_size=len(target_vocab), layers=settings.decoder_layers, heads=settings.heads, ffn=settings.ffn,
         dropout=settings.dropout, max_length=max_target,
     )
-    return Langue2Gloss(Langue2GlossConfig(encoder, decoder, label_smoothing=settings.label_smoothing))
+    tie = next(iter(tokens)) if settings.shared_vocab and tokens else ""
+    return Langue2Gloss(Langue2GlossConfig(encoder, decoder, label_smoothing=settings.label_smoothing, tie_source=tie))
 
 
 def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = True) -> dict[str, Any]:
@@ -144,10 +151,18 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
     valid_split = "valid" if settings.corpus == "aslg" else "dev"
     valid_text, valid_gloss_text = load_pairs(settings.corpus, valid_split)
 
-    target_vocab = Vocab.build(train_gloss_text, kind=settings.target_vocab, size=settings.target_vocab_size)  # type: ignore[arg-type]
     source_vocab = None
-    if text_frontend not in FEATURE_FRONTENDS:
-        source_vocab = Vocab.build(train_text, kind=settings.source_vocab, size=settings.source_vocab_size)  # type: ignore[arg-type]
+    if settings.shared_vocab:
+        if text_frontend in FEATURE_FRONTENDS or settings.corpus not in SPELLING:
+            raise ValueError(f"a shared vocabulary needs a token front-end and a gloss spelling ({', '.join(SPELLING)}); "
+                             f"got front-end {text_frontend!r} on {settings.corpus}")
+        source_vocab, target_vocab = Vocab.build_shared(
+            train_text, train_gloss_text, SPELLING[settings.corpus], kind=settings.source_vocab,  # type: ignore[arg-type]
+            size=settings.source_vocab_size)
+    else:
+        target_vocab = Vocab.build(train_gloss_text, kind=settings.target_vocab, size=settings.target_vocab_size)  # type: ignore[arg-type]
+        if text_frontend not in FEATURE_FRONTENDS:
+            source_vocab = Vocab.build(train_text, kind=settings.source_vocab, size=settings.source_vocab_size)  # type: ignore[arg-type]
 
     targets = target_vocab.encode_many(train_gloss_text)
     examples = [Example(s, t, text_frontend) for s, t in zip(source_features(text_frontend, train_text, source_vocab, progress), targets)]
@@ -165,9 +180,16 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
     model = build_model(settings, source_vocab, target_vocab, frontends, max_target)
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, betas=(0.9, 0.98))
 
-    def rate(step: int) -> float:  # linear warm-up, then inverse square root
+    total_steps = settings.max_epochs * len(_batches(examples, settings.batch_size, random.Random(0)))
+
+    def rate(step: int) -> float:  # linear warm-up, then inverse square root or a cosine to 0 at max_epochs
         step = max(step, 1)
-        return min(step / settings.warmup_steps, math.sqrt(settings.warmup_steps / step))
+        if step < settings.warmup_steps:
+            return step / settings.warmup_steps
+        if settings.schedule == "cosine":
+            progress = min(1.0, (step - settings.warmup_steps) / max(1, total_steps - settings.warmup_steps))
+            return 0.5 * (1.0 + math.cos(math.pi * progress))
+        return math.sqrt(settings.warmup_steps / step)
 
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
     averaged = None
@@ -206,7 +228,8 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
         hypotheses = translator.translate_sources(valid_sources, text_frontend)
         scores = gloss_scores(hypotheses, valid_gloss_text)
         elapsed = time.perf_counter() - started
-        record = {"epoch": epoch, "step": step, "train_loss": total / max(count, 1), "valid_bleu4": scores["bleu4"],
+        record = {"epoch": epoch, "step": step, "lr": schedule.get_last_lr()[0], "train_loss": total / max(count, 1),
+                  "valid_bleu4": scores["bleu4"],
                   "valid_wer": scores["wer"], "elapsed_s": elapsed,
                   "cpu_s": time.process_time() - cpu_started,
                   "valid_decode_s": elapsed - train_s}

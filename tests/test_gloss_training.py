@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from bgtai.gloss.checkpoint import load_checkpoint
+from bgtai.gloss.checkpoint import load_checkpoint, load_members
 from bgtai.gloss.translator import GlossTranslator
-from bgtai.train.gloss import train_gloss
+from bgtai.train.gloss import train_gloss, train_gloss_ensemble
 from bgtai.train.gloss_settings import GlossTrainSettings
 
 # glosses of four or more words: corpus BLEU-4 needs 4-grams to count
@@ -93,3 +93,37 @@ def test_cosine_schedule_ends_at_zero_learning_rate_where_inverse_sqrt_does_not(
     assert inverse["history"][-1]["lr"] > 0.001
     with pytest.raises(ValueError, match="schedule must be one of"):
         _settings(schedule="linear")
+
+
+def test_ensemble_of_two_seeds_is_kept_as_one_model_folder(corpus: Path) -> None:
+    out = corpus / "ensemble"
+    summary = train_gloss_ensemble(_settings(max_epochs=30), out, members=2)
+    members, meta = load_members(out / "best")
+    assert [m.meta["settings"]["seed"] for m in members] == [0, 1] == [m["seed"] for m in meta["members"]]
+    first = load_checkpoint(out / "member-0" / "best")
+    # the members are trained, not copied: different seeds give different weights
+    assert not torch.equal(members[0].model.decoder.embedding.weight, members[1].model.decoder.embedding.weight)
+    assert torch.equal(members[0].model.decoder.embedding.weight, first.model.decoder.embedding.weight)
+    translator = GlossTranslator.load(out / "best", beam=2)
+    assert len(translator.members) == 2 and translator.translate(GERMAN) == GLOSS
+    assert summary["best_valid_bleu4"] == meta["ensemble_valid_bleu4"] == pytest.approx(100.0)
+
+
+def test_ensemble_of_one_model_decodes_exactly_as_that_model(corpus: Path) -> None:
+    train_gloss(_settings(max_epochs=3), corpus / "one", progress=False)  # undertrained: its mistakes must match too
+    checkpoint = load_checkpoint(corpus / "one" / "best")
+    single = GlossTranslator(checkpoint, beam=3).translate(GERMAN)
+    assert GlossTranslator([checkpoint], beam=3).translate(GERMAN) == single
+    # a member with another vocabulary cannot join: averaging its ids with these would be meaningless
+    other = train_gloss(_settings(max_epochs=1, source_vocab="bpe", source_vocab_size=40), corpus / "bpe", progress=False)
+    assert other["epochs"] == 1
+    with pytest.raises(ValueError, match="share their gloss and source vocabularies"):
+        GlossTranslator([checkpoint, load_checkpoint(corpus / "bpe" / "best")])
+
+
+def test_token_dropout_hides_the_sentence_from_training(corpus: Path) -> None:
+    # words nearly always shown as <unk>: six sentences look alike, so their six glosses cannot all be learnt
+    hidden = train_gloss(_settings(token_dropout=0.95), corpus / "hidden", progress=False)
+    assert hidden["best_valid_bleu4"] < 90.0
+    with pytest.raises(ValueError, match="token_dropout"):
+        _settings(token_dropout=1.0)

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise CommandError(f"{folder}: no such model folder")
         translator = GlossTranslator.load(folder, beam=args.beam, length_penalty=args.length_penalty)
-        meta = translator.checkpoint.meta
+        meta = translator.meta
         if args.speech:
             hypotheses = translator.translate_audio(speech_files(args.corpus, "test", sentences))
             route = translator.audio_route
@@ -76,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
             hypotheses = translator.translate(sentences, progress=False)
             route = f"text front-end {translator.text_frontend}"
         trained_on = TRAINED_ON[args.corpus]
-        model_name = f"Langue2Gloss {folder} (epoch {meta.get('epoch')})"
+        if len(translator.members) > 1:
+            epochs = "/".join(str(member.get("epoch")) for member in meta.get("members", []))
+            model_name = f"Langue2Gloss ensemble {folder} ({len(translator.members)} members, epochs {epochs})"
+        else:
+            model_name = f"Langue2Gloss {folder} (epoch {meta.get('epoch')})"
         protocol = f"{route}; trained on {trained_on}; beam {args.beam}, length penalty {args.length_penalty}"
     metrics = gloss_scores(hypotheses, references)
     seconds = time.perf_counter() - started

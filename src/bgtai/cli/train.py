@@ -18,6 +18,9 @@ def _add_gloss(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--corpus", choices=CORPORA, required=True)
     parser.add_argument("--out", type=Path, help="run folder (default runs/gloss-CORPUS); the best model goes to OUT/best")
+    parser.add_argument("--members", type=int, default=1,
+                        help="train this many models side by side (one process each, seeds SEED, SEED+1, ...) "
+                             "and keep their ensemble in OUT/best (default 1: one model)")
     defaults = GlossTrainSettings()
     for item in fields(GlossTrainSettings):
         if item.name == "corpus":
@@ -31,12 +34,12 @@ def _add_gloss(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_gloss(args: argparse.Namespace) -> int:
-    from bgtai.train.gloss import GlossTrainSettings, train_gloss
+    from bgtai.train.gloss import GlossTrainSettings, train_gloss, train_gloss_ensemble
 
     values = {item.name: getattr(args, item.name) for item in fields(GlossTrainSettings)}
     settings = GlossTrainSettings(**values)
     out = args.out or Path("runs") / f"gloss-{args.corpus}"
-    summary = train_gloss(settings, out)
+    summary = train_gloss(settings, out) if args.members == 1 else train_gloss_ensemble(settings, out, args.members)
     print(json.dumps({k: summary[k] for k in ("corpus", "best_valid_bleu4", "epochs", "steps", "total_s", "cpu_s", "threads")}))
     print(f"best model: {out / 'best'}")
     return 0

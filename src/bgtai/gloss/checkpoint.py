@@ -1,12 +1,14 @@
 """A trained Langue2Gloss on disk: `config.json`, `model.safetensors`, `vocab.json` (target) and `source_vocab.json`.
 
 A folder is written beside its final place and renamed into it, so a reader never sees a
-half-written checkpoint.
+half-written checkpoint. An *ensemble* folder holds only `ensemble.json`: the member folders
+(relative to it) and what the ensemble is; `load_members` reads either kind.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from bgtai.gloss.model import Langue2Gloss, Langue2GlossConfig
 from bgtai.gloss.vocab import Vocab
 
 FILES = ("config.json", "model.safetensors", "vocab.json")
+ENSEMBLE_FILE = "ensemble.json"
 
 
 @dataclass
@@ -74,6 +77,36 @@ def load_checkpoint(folder: str | Path) -> GlossCheckpoint:
     source_path = folder / "source_vocab.json"
     source_vocab = Vocab.from_json(source_path.read_text()) if source_path.is_file() else None
     return GlossCheckpoint(model, vocab, source_vocab, dict(data.get("meta", {})))
+
+
+def save_ensemble(folder: str | Path, members: list[Path], meta: dict[str, Any]) -> Path:
+    """Write `folder/ensemble.json` naming `members` (checkpoint folders) relative to `folder`, atomically."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    relative = [os.path.relpath(Path(member).resolve(), folder.resolve()) for member in members]
+    handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{ENSEMBLE_FILE}.")
+    with os.fdopen(handle, "w") as out:
+        out.write(json.dumps({"members": relative, "meta": meta}, indent=2) + "\n")
+    os.replace(partial, folder / ENSEMBLE_FILE)
+    return folder
+
+
+def load_members(folder: str | Path) -> tuple[list[GlossCheckpoint], dict[str, Any]]:
+    """The checkpoints a model folder decodes with (one, or an ensemble's members) and the folder's meta."""
+    folder = Path(folder)
+    index = folder / ENSEMBLE_FILE
+    if not index.is_file():
+        checkpoint = load_checkpoint(folder)
+        return [checkpoint], checkpoint.meta
+    try:
+        data = json.loads(index.read_text())
+        names = [str(name) for name in data["members"]]
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise BadInputError(str(index), f"unreadable ensemble ({error})") from error
+    if not names:
+        raise BadInputError(str(index), "an ensemble needs at least one member")
+    members = [load_checkpoint(folder / name) for name in names]
+    return members, dict(data.get("meta", {}))
 
 
 def parameter_count(model: torch.nn.Module) -> int:

@@ -8,16 +8,26 @@ single most probable token, which is exactly greedy decoding.
 
 Both run the decoder one position at a time with cached keys and values
 (`bgtai.gloss.incremental`), so a step costs one position, not the whole prefix.
+
+Several models that share one gloss vocabulary decode as an ensemble (`decode_ensemble`):
+at every step the next-token distribution is the mean of the members' probabilities, each
+member reading the sentence through its own encoder. One member is exactly that model.
 """
 
 from __future__ import annotations
 
 import torch
 
+import math
+from collections.abc import Sequence
+
 from bgtai.gloss.incremental import IncrementalDecoder
 from bgtai.gloss.model import Langue2Gloss
 from bgtai.gloss.vocab import BOS_ID, EOS_ID, PAD_ID
 from bgtai.model.language_encoder import LanguageEncoding
+
+
+Member = tuple[Langue2Gloss, LanguageEncoding]  # a model and its encoding of the batch
 
 
 def _repeat(encoding: LanguageEncoding, times: int) -> LanguageEncoding:
@@ -26,6 +36,28 @@ def _repeat(encoding: LanguageEncoding, times: int) -> LanguageEncoding:
         h=encoding.h.repeat_interleave(times, dim=0),
         mask=encoding.mask.repeat_interleave(times, dim=0),
     )
+
+
+class _LogProbSteps:
+    """Next-token log-probabilities (B, V) of one model or the probability mean of several."""
+
+    def __init__(self, members: Sequence[Member], repeat: int = 1) -> None:
+        if not members:
+            raise ValueError("decoding needs at least one model")
+        sizes = {model.config.decoder.vocab_size for model, _ in members}
+        if len(sizes) != 1:
+            raise ValueError(f"ensemble members have gloss vocabularies of different sizes: {sorted(sizes)}")
+        self.decoders = [IncrementalDecoder(model.decoder, _repeat(encoding, repeat)) for model, encoding in members]
+
+    def step(self, tokens: torch.Tensor) -> torch.Tensor:
+        log_probs = [torch.log_softmax(d.step(tokens).float(), dim=-1) for d in self.decoders]
+        if len(log_probs) == 1:
+            return log_probs[0]
+        return torch.logsumexp(torch.stack(log_probs), dim=0) - math.log(len(log_probs))
+
+    def reorder(self, rows: torch.Tensor) -> None:
+        for decoder in self.decoders:
+            decoder.reorder(rows)
 
 
 def _strip(sequence: list[int]) -> list[int]:
@@ -41,14 +73,19 @@ def _strip(sequence: list[int]) -> list[int]:
 @torch.no_grad()
 def greedy_decode(model: Langue2Gloss, encoding: LanguageEncoding, max_length: int | None = None) -> list[list[int]]:
     """The most probable next token at every step, for each sentence; ids without specials."""
+    return _greedy([(model, encoding)], max_length)
+
+
+def _greedy(members: Sequence[Member], max_length: int | None) -> list[list[int]]:
+    model, encoding = members[0]
     max_length = max_length or model.config.decoder.max_length
     batch = encoding.o.shape[0]
     device = encoding.o.device
     sequences = torch.full((batch, 1), BOS_ID, dtype=torch.long, device=device)
     done = torch.zeros(batch, dtype=torch.bool, device=device)
-    steps = IncrementalDecoder(model.decoder, encoding)
+    steps = _LogProbSteps(members)
     for _ in range(max_length):
-        token = steps.step(sequences[:, -1]).argmax(dim=-1)
+        token = steps.step(sequences[:, -1]).argmax(dim=-1)  # argmax of log-probabilities = of logits
         token = torch.where(done, torch.full_like(token, PAD_ID), token)
         sequences = torch.cat([sequences, token[:, None]], dim=1)
         done |= token == EOS_ID
@@ -66,12 +103,17 @@ def beam_search(
     max_length: int | None = None,
 ) -> list[list[int]]:
     """The best finished hypothesis per sentence by score / length**length_penalty; ids without specials."""
+    return _beam([(model, encoding)], beam, length_penalty, max_length)
+
+
+def _beam(members: Sequence[Member], beam: int, length_penalty: float, max_length: int | None) -> list[list[int]]:
     if beam < 1:
         raise ValueError(f"beam must be at least 1, got {beam}")
+    model, encoding = members[0]
     max_length = max_length or model.config.decoder.max_length
     batch = encoding.o.shape[0]
     device = encoding.o.device
-    steps = IncrementalDecoder(model.decoder, _repeat(encoding, beam))
+    steps = _LogProbSteps(members, repeat=beam)
     sequences = torch.full((batch * beam, 1), BOS_ID, dtype=torch.long, device=device)
     # only the first beam is live at the start, so the K beams do not all repeat one prefix
     scores = torch.full((batch, beam), float("-inf"), device=device)
@@ -79,7 +121,7 @@ def beam_search(
     finished = torch.zeros(batch, beam, dtype=torch.bool, device=device)
     lengths = torch.zeros(batch, beam, device=device)
     for _ in range(max_length):
-        log_probs = torch.log_softmax(steps.step(sequences[:, -1]).float(), dim=-1)
+        log_probs = steps.step(sequences[:, -1])
         vocab = log_probs.shape[-1]
         log_probs = log_probs.view(batch, beam, vocab)
         # a finished beam continues only with <pad>, at no cost: its score stays as it was
@@ -113,3 +155,13 @@ def decode(
     if beam == 1:
         return greedy_decode(model, encoding, max_length)
     return beam_search(model, encoding, beam, length_penalty, max_length)
+
+
+@torch.no_grad()
+def decode_ensemble(
+    members: Sequence[Member], beam: int = 1, length_penalty: float = 1.0, max_length: int | None = None,
+) -> list[list[int]]:
+    """`decode` with several (model, encoding) members sharing one gloss vocabulary: their mean probabilities."""
+    if beam == 1:
+        return _greedy(members, max_length)
+    return _beam(members, beam, length_penalty, max_length)

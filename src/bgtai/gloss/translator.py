@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from bgtai.gloss.checkpoint import GlossCheckpoint, load_checkpoint
-from bgtai.gloss.decode import decode
+from bgtai.gloss.checkpoint import GlossCheckpoint, load_members
+from bgtai.gloss.decode import decode_ensemble
 from bgtai.gloss.vocab import PAD_ID, Vocab
 
 FEATURE_FRONTENDS = {"minilm": ("text", 384), "whisper-tiny-en": ("audio", 384)}
@@ -84,18 +84,32 @@ def collate(sources: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class GlossTranslator:
-    """A loaded checkpoint: `translate(items, frontend)` -> gloss strings."""
+    """A loaded model, or an ensemble of models sharing one vocabulary: `translate(items, frontend)` -> glosses."""
 
-    def __init__(self, checkpoint: GlossCheckpoint, beam: int = 4, length_penalty: float = 1.0,
-                 batch_size: int = 64) -> None:
-        self.checkpoint = checkpoint
+    def __init__(self, checkpoint: GlossCheckpoint | Sequence[GlossCheckpoint], beam: int = 4,
+                 length_penalty: float = 1.0, batch_size: int = 64, meta: dict[str, Any] | None = None) -> None:
+        self.members = [checkpoint] if isinstance(checkpoint, GlossCheckpoint) else list(checkpoint)
+        if not self.members:
+            raise ValueError("a translator needs at least one model")
+        first = self.members[0]
+        for other in self.members[1:]:
+            # members read the same source ids and say the same gloss ids, or averaging them means nothing
+            same_source = (other.source_vocab is None) == (first.source_vocab is None) and (
+                first.source_vocab is None or other.source_vocab.to_json() == first.source_vocab.to_json())  # type: ignore[union-attr]
+            if other.vocab.to_json() != first.vocab.to_json() or not same_source:
+                raise ValueError("ensemble members must share their gloss and source vocabularies")
+            if other.meta.get("text_frontend") != first.meta.get("text_frontend"):
+                raise ValueError("ensemble members must share their text front-end")
+        self.checkpoint = first
+        self.meta = dict(meta if meta is not None else first.meta)
         self.beam = beam
         self.length_penalty = length_penalty
         self.batch_size = batch_size
 
     @classmethod
     def load(cls, folder: str | Path, **options: Any) -> GlossTranslator:
-        return cls(load_checkpoint(folder), **options)
+        members, meta = load_members(folder)
+        return cls(members, meta=meta, **options)
 
     @property
     def text_frontend(self) -> str:
@@ -103,7 +117,8 @@ class GlossTranslator:
 
     @property
     def audio_frontend(self) -> str | None:
-        return self.checkpoint.meta.get("audio_frontend")
+        frontends = {member.meta.get("audio_frontend") for member in self.members}
+        return self.checkpoint.meta.get("audio_frontend") if len(frontends) == 1 else None
 
     def translate(self, items: Sequence[Any], frontend: str | None = None, progress: bool | None = None) -> list[str]:
         """Glosses of sentences (default: the text front-end) or of audio (`frontend=audio_frontend`)."""
@@ -131,16 +146,16 @@ class GlossTranslator:
 
     @torch.no_grad()
     def translate_sources(self, sources: Sequence[np.ndarray], frontend: str) -> list[str]:
-        model = self.checkpoint.model.eval()
+        models = [member.model.eval() for member in self.members]
         order = sorted(range(len(sources)), key=lambda i: len(sources[i]))  # similar lengths pad less
         out: list[str] = [""] * len(sources)
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
             features, mask = collate([sources[i] for i in rows])
-            encoding = model.encode(features, mask, frontend)
+            members = [(model, model.encode(features, mask, frontend)) for model in models]
             # a gloss is never longer than twice its source (tokens or frames); an undertrained model
             # that never says <eos> would otherwise run to max_length on every batch
-            limit = min(model.config.decoder.max_length, 2 * features.shape[1] + 10)
-            for row, ids in zip(rows, decode(model, encoding, self.beam, self.length_penalty, limit)):
+            limit = min(models[0].config.decoder.max_length, 2 * features.shape[1] + 10)
+            for row, ids in zip(rows, decode_ensemble(members, self.beam, self.length_penalty, limit)):
                 out[row] = self.checkpoint.vocab.decode(ids)
         return out

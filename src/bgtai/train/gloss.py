@@ -23,7 +23,7 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 
 from bgtai.config import cache_dir
 from bgtai.data.parallel_text import load_gloss
-from bgtai.gloss.checkpoint import GlossCheckpoint, parameter_count, save_checkpoint
+from bgtai.gloss.checkpoint import GlossCheckpoint, load_checkpoint, parameter_count, save_checkpoint, save_ensemble
 from bgtai.gloss.metrics import gloss_scores
 from bgtai.gloss.model import GlossDecoderConfig, Langue2Gloss, Langue2GlossConfig
 from bgtai.gloss.translator import (
@@ -42,7 +42,7 @@ from bgtai.gloss.translator import (
     collate,
     source_features,
 )
-from bgtai.gloss.vocab import BOS_ID, EOS_ID, Vocab
+from bgtai.gloss.vocab import BOS_ID, EOS_ID, UNK_ID, Vocab
 from bgtai.io.tts import speak
 from bgtai.model.language_encoder import LanguageEncoderConfig
 from bgtai.train.gloss_settings import CORPORA, SPELLING, GlossTrainSettings
@@ -208,6 +208,10 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
         total, count = 0.0, 0
         for batch in _batches(examples, settings.batch_size, rng):
             features, mask = collate([e.source for e in batch])
+            if settings.token_dropout > 0 and not features.is_floating_point():
+                # word dropout (Sennrich & Zhang 2019): a sentence word seen as <unk> now and then
+                dropped = (torch.rand(features.shape) < settings.token_dropout) & mask
+                features = features.masked_fill(dropped, UNK_ID)
             loss = model.loss(features, mask, batch[0].frontend, _targets(batch))
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -228,7 +232,7 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
         hypotheses = translator.translate_sources(valid_sources, text_frontend)
         scores = gloss_scores(hypotheses, valid_gloss_text)
         elapsed = time.perf_counter() - started
-        record = {"epoch": epoch, "step": step, "lr": schedule.get_last_lr()[0], "train_loss": total / max(count, 1),
+        record = {"seed": settings.seed, "epoch": epoch, "step": step, "lr": schedule.get_last_lr()[0], "train_loss": total / max(count, 1),
                   "valid_bleu4": scores["bleu4"],
                   "valid_wer": scores["wer"], "elapsed_s": elapsed,
                   "cpu_s": time.process_time() - cpu_started,
@@ -250,5 +254,47 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
         "history": history,
     }
     out.mkdir(parents=True, exist_ok=True)
+    (out / "history.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _train_member(settings: GlossTrainSettings, out: Path) -> dict[str, Any]:
+    return train_gloss(settings, out, progress=False)
+
+
+def train_gloss_ensemble(settings: GlossTrainSettings, out: str | Path, members: int) -> dict[str, Any]:
+    """Train `members` models side by side, one process each (seeds `seed`, `seed + 1`, ...; `threads` each,
+    default 1), into `out/member-K`; `out/best` is their ensemble (`bgtai.gloss.checkpoint.save_ensemble`),
+    scored greedily on the validation split like a single model. Returns the summary, also `out/history.json`."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if members < 2:
+        raise ValueError(f"an ensemble needs at least 2 members, got {members}")
+    out = Path(out)
+    started = time.perf_counter()
+    plans = [(replace(settings, seed=settings.seed + k, threads=settings.threads or 1), out / f"member-{k}")
+             for k in range(members)]
+    # spawn: a forked child would inherit this process's torch thread pool and any open model state
+    with ProcessPoolExecutor(max_workers=members, mp_context=multiprocessing.get_context("spawn")) as pool:
+        summaries = list(pool.map(_train_member, *zip(*plans)))
+    checkpoints = [load_checkpoint(folder / "best") for _, folder in plans]
+    translator = GlossTranslator(checkpoints, beam=1)
+    valid_split = "valid" if settings.corpus == "aslg" else "dev"
+    valid_text, valid_gloss_text = load_pairs(settings.corpus, valid_split)
+    text_frontend = translator.text_frontend
+    sources = source_features(text_frontend, valid_text, checkpoints[0].source_vocab, progress=False)
+    bleu4 = gloss_scores(translator.translate_sources(sources, text_frontend), valid_gloss_text)["bleu4"]
+    first = checkpoints[0].meta
+    meta = {"corpus": settings.corpus, "text_frontend": first["text_frontend"], "audio_frontend": first.get("audio_frontend"),
+            "ensemble_valid_bleu4": bleu4,
+            "members": [{"seed": c.meta["settings"]["seed"], "epoch": c.meta.get("epoch"),
+                         "valid_bleu4": c.meta.get("valid_bleu4")} for c in checkpoints],
+            "settings": asdict(settings)}
+    save_ensemble(out / "best", [folder / "best" for _, folder in plans], meta)
+    summary = {"corpus": settings.corpus, "best_valid_bleu4": bleu4, "members": summaries,
+               "total_s": time.perf_counter() - started, "cpu_s": sum(m["cpu_s"] for m in summaries),
+               "threads": sum(m["threads"] for m in summaries), "epochs": [m["epochs"] for m in summaries],
+               "steps": [m["steps"] for m in summaries], "settings": asdict(settings)}
     (out / "history.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

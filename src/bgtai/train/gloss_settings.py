@@ -26,6 +26,7 @@ class GlossTrainSettings:
     ffn: int = 1024
     dropout: float = 0.3
     label_smoothing: float = 0.1
+    token_dropout: float = 0.0  # token front-ends: chance that a training sentence's token is shown as <unk>
     lr: float = 1e-3
     warmup_steps: int = 400
     schedule: str = "inverse-sqrt"  # after warm-up: "inverse-sqrt", or "cosine" (to 0 at max_epochs: set
@@ -40,6 +41,8 @@ class GlossTrainSettings:
     threads: int = 0  # 0: leave torch's setting alone
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.token_dropout < 1.0:
+            raise ValueError(f"token_dropout must be in [0, 1), got {self.token_dropout}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
 

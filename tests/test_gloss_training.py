@@ -35,7 +35,7 @@ def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _settings(**changes: float) -> GlossTrainSettings:
     base = {"corpus": "phoenix", "source_vocab": "word", "width": 32, "encoder_layers": 1, "decoder_layers": 1,
             "heads": 2, "ffn": 64, "dropout": 0.0, "label_smoothing": 0.0, "lr": 0.01, "warmup_steps": 5,
-            "batch_size": 3, "max_epochs": 40, "threads": 1}
+            "batch_size": 3, "max_epochs": 40, "threads": 1, "ema": 0.0, "schedule": "inverse-sqrt"}
     return GlossTrainSettings(**{**base, **changes})  # type: ignore[arg-type]
 
 

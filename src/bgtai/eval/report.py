@@ -102,7 +102,7 @@ def row_label(record: EvalRecord) -> str:
 def _format(value: float) -> str:
     if math.isnan(value):
         return "n/a"
-    return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"
+    return f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"  # 0-100 scales (BLEU, ROUGE) to two decimals
 
 
 def _relative(path: Path, start: Path) -> str:

@@ -158,3 +158,7 @@ def test_plots_are_published_to_a_docs_folder_and_linked_there(tmp_path: Path) -
     out = write_report(results, tmp_path / "RESULTS.md", tmp_path / "docs" / "plots")
     assert (tmp_path / "docs" / "plots" / "cm.png").read_bytes() == b"png"
     assert "(docs/plots/cm.png)" in out.read_text() and "(results/cm.png)" not in out.read_text()
+    # a fresh clone has the published copy but not the scratch plot: the report keeps linking the copy
+    (results / "cm.png").unlink()
+    again = write_report(results, tmp_path / "RESULTS.md", tmp_path / "docs" / "plots")
+    assert "(docs/plots/cm.png)" in again.read_text() and "(results/cm.png)" not in again.read_text()

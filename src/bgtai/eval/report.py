@@ -251,12 +251,13 @@ def publish_plots(records: list[EvalRecord], plots_dir: Path) -> list[EvalRecord
             continue
         moved = []
         for plot in record.plots:
-            source = record.path.parent / plot
+            source, copy = record.path.parent / plot, plots_dir / Path(plot).name
             if source.is_file():
-                shutil.copyfile(source, plots_dir / Path(plot).name)
-                moved.append(os.path.relpath(plots_dir / Path(plot).name, record.path.parent))
+                shutil.copyfile(source, copy)
+            if copy.is_file():  # copied now, or published by an earlier report (a fresh clone has no scratch plots)
+                moved.append(os.path.relpath(copy, record.path.parent))
             else:
-                moved.append(plot)  # already published, or missing: the link says where it was expected
+                moved.append(plot)  # missing everywhere: the link says where it was expected
         published.append(replace(record, plots=moved))
     return published
 

@@ -123,3 +123,17 @@ def test_speech_and_text_reach_the_same_decoder_interface() -> None:
     previous = torch.tensor([[BOS_ID, 5, 6]])
     assert model.decode_logits(text, previous).shape == model.decode_logits(speech, previous).shape == (1, 3, 20)
     assert isinstance(greedy_decode(model, speech)[0], list)
+
+
+def test_speech_cascade_glosses_an_unheard_recording_as_empty_and_says_which(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bgtai.gloss.translator as translator_module
+
+    source_vocab, target_vocab = Vocab.build(SOURCES, kind="word"), Vocab.build(GLOSSES, kind="word")
+    model = _model(vocab_size=len(target_vocab), source_vocab=len(source_vocab)).eval()
+    translator = GlossTranslator(GlossCheckpoint(model, target_vocab, source_vocab, {"text_frontend": "en"}), beam=1)
+    heard = {"a.wav": SOURCES[0], "silent.wav": "", "b.wav": SOURCES[1]}
+    monkeypatch.setattr(translator_module, "transcribe", lambda paths, *asr: [heard[str(p)] for p in paths])
+    with pytest.warns(UserWarning, match=r"heard no words in 1 of 3 files .*silent\.wav"):
+        glosses = translator.translate_audio(["a.wav", "silent.wav", "b.wav"])
+    assert glosses[1] == ""
+    assert [glosses[0], glosses[2]] == translator.translate([SOURCES[0], SOURCES[1]])

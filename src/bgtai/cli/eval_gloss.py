@@ -1,8 +1,9 @@
-"""`bgtai eval gloss --corpus {aslg,phoenix} --model DIR|rules [--split {test,dev}] [--speech N] [--json FILE]`.
+"""`bgtai eval gloss --corpus {aslg,phoenix} --model DIR [DIR ...]|rules [--split {test,dev}] [--speech N] [--json FILE]`.
 
 Scores glosses of the corpus's test sentences (or, with `--split dev`, of the sentences that
 select the model: the place to choose beam width and length penalty) against the reference glosses: BLEU-1..4
-(sacrebleu, corpus level), ROUGE-L and WER. `--model rules` scores the rule-based English
+(sacrebleu, corpus level), ROUGE-L and WER. Several model folders decode as one ensemble of all
+their members (to try ensembles on dev without training one). `--model rules` scores the rule-based English
 glosser. `--speech N` glosses the first N test sentences from speech instead (espeak-ng TTS,
 en-us for ASLG, de for PHOENIX), through the model's speech front-end or, for a text-only
 model, a Whisper transcript (tiny.en for English, base told German for PHOENIX); the
@@ -27,7 +28,9 @@ TRAINED_ON = {"aslg": "ASLG dev pairs 0-3599 (3600-3999 select)",
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("gloss", help="text/speech -> gloss translation: BLEU-1..4, ROUGE-L, WER")
     parser.add_argument("--corpus", choices=sorted(DATASETS), required=True)
-    parser.add_argument("--model", required=True, help="trained model folder (DIR/best), or 'rules' for the rule glosser")
+    parser.add_argument("--model", required=True, nargs="+",
+                        help="trained model folder (DIR/best), several (decoded as one ensemble of all their members), "
+                             "or 'rules' for the rule glosser")
     parser.add_argument("--split", choices=["test", "dev"], default="test",
                         help="dev: the sentences that select the model (choose decoding settings here, not on test)")
     parser.add_argument("--beam", type=int, default=4)
@@ -51,10 +54,13 @@ def run(args: argparse.Namespace) -> int:
     if args.speech and args.split == "dev":
         raise CommandError("--speech glosses test sentences: leave out --split dev")
     if args.speech:
+        which = "all" if args.speech >= len(sentences) else "first"
         sentences, references = sentences[: args.speech], references[: args.speech]
-        dataset = f"{TEST_NAMES[args.corpus]}, first {len(sentences)} sentences spoken by espeak-ng ({TTS_VOICE[args.corpus]})"
+        dataset = f"{TEST_NAMES[args.corpus]}, {which} {len(sentences)} sentences spoken by espeak-ng ({TTS_VOICE[args.corpus]})"
     started = time.perf_counter()
-    if args.model == "rules":
+    if "rules" in args.model and len(args.model) > 1:
+        raise CommandError("--model rules takes no other model")
+    if args.model == ["rules"]:
         if args.speech:
             raise CommandError("the rule glosser takes text only")
         from bgtai.gloss.rules import RuleGlosser
@@ -64,10 +70,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         from bgtai.gloss.translator import GlossTranslator
 
-        folder = Path(args.model)
-        if not folder.is_dir():
-            raise CommandError(f"{folder}: no such model folder")
-        translator = GlossTranslator.load(folder, beam=args.beam, length_penalty=args.length_penalty)
+        folders = [Path(name) for name in args.model]
+        for folder in folders:
+            if not folder.is_dir():
+                raise CommandError(f"{folder}: no such model folder")
+        translator = GlossTranslator.load(folders, beam=args.beam, length_penalty=args.length_penalty)
         meta = translator.meta
         if args.speech:
             hypotheses = translator.translate_audio(speech_files(args.corpus, "test", sentences))
@@ -76,11 +83,12 @@ def run(args: argparse.Namespace) -> int:
             hypotheses = translator.translate(sentences, progress=False)
             route = f"text front-end {translator.text_frontend}"
         trained_on = TRAINED_ON[args.corpus]
+        named = " + ".join(str(folder) for folder in folders)
         if len(translator.members) > 1:
-            epochs = "/".join(str(member.get("epoch")) for member in meta.get("members", []))
-            model_name = f"Langue2Gloss ensemble {folder} ({len(translator.members)} members, epochs {epochs})"
+            epochs = "/".join(str(member.meta.get("epoch")) for member in translator.members)
+            model_name = f"Langue2Gloss ensemble {named} ({len(translator.members)} members, epochs {epochs})"
         else:
-            model_name = f"Langue2Gloss {folder} (epoch {meta.get('epoch')})"
+            model_name = f"Langue2Gloss {named} (epoch {meta.get('epoch')})"
         protocol = f"{route}; trained on {trained_on}; beam {args.beam}, length penalty {args.length_penalty}"
     metrics = gloss_scores(hypotheses, references)
     seconds = time.perf_counter() - started

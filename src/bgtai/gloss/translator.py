@@ -12,6 +12,7 @@ them into the `(features, mask)` pair the encoder takes. Every front-end ends in
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -107,9 +108,15 @@ class GlossTranslator:
         self.batch_size = batch_size
 
     @classmethod
-    def load(cls, folder: str | Path, **options: Any) -> GlossTranslator:
-        members, meta = load_members(folder)
-        return cls(members, meta=meta, **options)
+    def load(cls, folder: str | Path | Sequence[str | Path], **options: Any) -> GlossTranslator:
+        """One model folder (a model or an ensemble), or several, whose members then decode as one ensemble
+        (the first folder's meta is kept)."""
+        folders = [folder] if isinstance(folder, (str, Path)) else list(folder)
+        if not folders:
+            raise ValueError("a translator needs at least one model folder")
+        loaded = [load_members(one) for one in folders]
+        members = [member for group, _ in loaded for member in group]
+        return cls(members, meta=loaded[0][1], **options)
 
     @property
     def text_frontend(self) -> str:
@@ -130,7 +137,17 @@ class GlossTranslator:
         through a Whisper transcript (`CASCADE_ASR`) and the text front-end (a cascade, said in `audio_route`)."""
         if self.audio_frontend:
             return self.translate(list(paths), self.audio_frontend)
-        return self.translate(transcribe(paths, *self._asr))
+        transcripts = transcribe(paths, *self._asr)
+        heard = [i for i, text in enumerate(transcripts) if text.strip()]
+        if len(heard) < len(transcripts):
+            # the recogniser wrote nothing: the cascade's honest output is an empty gloss, scored as such
+            unheard = [str(paths[i]) for i in range(len(paths)) if i not in set(heard)]
+            warnings.warn(f"{self._asr[0]} heard no words in {len(unheard)} of {len(paths)} files (glossed as empty): "
+                          f"{', '.join(unheard[:3])}{' ...' if len(unheard) > 3 else ''}", stacklevel=2)
+        glosses = [""] * len(transcripts)
+        for i, gloss in zip(heard, self.translate([transcripts[i] for i in heard]) if heard else []):
+            glosses[i] = gloss
+        return glosses
 
     @property
     def _asr(self) -> tuple[str, str | None]:

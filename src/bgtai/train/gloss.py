@@ -23,6 +23,7 @@ import json
 import math
 import random
 import time
+import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,11 @@ from bgtai.gloss.vocab import BOS_ID, EOS_ID, UNK_ID, Vocab
 from bgtai.io.tts import speak
 from bgtai.model.language_encoder import LanguageEncoderConfig
 from bgtai.train.gloss_settings import CORPORA, SPELLING, GlossTrainSettings
+from bgtai.train.parent_watch import exit_with_parent
 
 SPEECH_FRONTEND = "whisper-tiny-en"
 ASLG_VALID_START = 3600  # ASLG dev pairs from here on select the model; the rest train it
+EMA_FIRST_WEIGHT_LIMIT = 0.01  # warn when the weight average would still hold more of the first step than this
 TTS_VOICE = {"aslg": "en-us", "phoenix": "de"}  # the espeak-ng voice that speaks a corpus's sentences
 
 
@@ -132,8 +135,29 @@ def build_model(settings: GlossTrainSettings, source_vocab: Vocab | None, target
     return Langue2Gloss(Langue2GlossConfig(encoder, decoder, label_smoothing=settings.label_smoothing, tie_source=tie))
 
 
-def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = True) -> dict[str, Any]:
-    """Train, keep the best checkpoint in `out/best`, write `out/history.json`; returns the summary."""
+def build_vocabularies(settings: GlossTrainSettings, train_text: list[str], train_gloss_text: list[str]) -> tuple[Vocab | None, Vocab]:
+    """(source vocabulary or None for a feature front-end, gloss vocabulary) from the training pairs."""
+    text_frontend = settings.resolved_text_frontend()
+    if settings.shared_vocab:
+        if text_frontend in FEATURE_FRONTENDS or settings.corpus not in SPELLING:
+            raise ValueError(f"a shared vocabulary needs a token front-end and a gloss spelling ({', '.join(SPELLING)}); "
+                             f"got front-end {text_frontend!r} on {settings.corpus}")
+        return Vocab.build_shared(train_text, train_gloss_text, SPELLING[settings.corpus], kind=settings.source_vocab,  # type: ignore[arg-type]
+                                  size=settings.source_vocab_size)
+    target_vocab = Vocab.build(train_gloss_text, kind=settings.target_vocab, size=settings.target_vocab_size)  # type: ignore[arg-type]
+    source_vocab = None
+    if text_frontend not in FEATURE_FRONTENDS:
+        source_vocab = Vocab.build(train_text, kind=settings.source_vocab, size=settings.source_vocab_size)  # type: ignore[arg-type]
+    return source_vocab, target_vocab
+
+
+def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = True,
+                vocabularies: tuple[str | None, str] | None = None) -> dict[str, Any]:
+    """Train, keep the best checkpoint in `out/best`, write `out/history.json`; returns the summary.
+
+    `vocabularies` (source, gloss; as `Vocab.to_json`) replaces building them from the training pairs: ensemble
+    members need the very same ones, and a BPE vocabulary trained twice on the same text can differ.
+    """
     out = Path(out)
     if settings.threads:
         torch.set_num_threads(settings.threads)
@@ -151,18 +175,11 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
     valid_split = "valid" if settings.corpus == "aslg" else "dev"
     valid_text, valid_gloss_text = load_pairs(settings.corpus, valid_split)
 
-    source_vocab = None
-    if settings.shared_vocab:
-        if text_frontend in FEATURE_FRONTENDS or settings.corpus not in SPELLING:
-            raise ValueError(f"a shared vocabulary needs a token front-end and a gloss spelling ({', '.join(SPELLING)}); "
-                             f"got front-end {text_frontend!r} on {settings.corpus}")
-        source_vocab, target_vocab = Vocab.build_shared(
-            train_text, train_gloss_text, SPELLING[settings.corpus], kind=settings.source_vocab,  # type: ignore[arg-type]
-            size=settings.source_vocab_size)
+    if vocabularies is None:
+        source_vocab, target_vocab = build_vocabularies(settings, train_text, train_gloss_text)
     else:
-        target_vocab = Vocab.build(train_gloss_text, kind=settings.target_vocab, size=settings.target_vocab_size)  # type: ignore[arg-type]
-        if text_frontend not in FEATURE_FRONTENDS:
-            source_vocab = Vocab.build(train_text, kind=settings.source_vocab, size=settings.source_vocab_size)  # type: ignore[arg-type]
+        source_vocab = None if vocabularies[0] is None else Vocab.from_json(vocabularies[0])
+        target_vocab = Vocab.from_json(vocabularies[1])
 
     targets = target_vocab.encode_many(train_gloss_text)
     examples = [Example(s, t, text_frontend) for s, t in zip(source_features(text_frontend, train_text, source_vocab, progress), targets)]
@@ -196,6 +213,13 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
     if settings.ema > 0:
         averaged = torch.optim.swa_utils.AveragedModel(
             model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(settings.ema))
+        left = settings.ema ** total_steps
+        if left > EMA_FIRST_WEIGHT_LIMIT:
+            # the average starts from the first step's weights and forgets them at ema**step: over a short run
+            # they stay in the kept model (ASLG's 57 steps an epoch at 0.999 kept 14 % after 34 epochs)
+            warnings.warn(f"ema {settings.ema} over the run's {total_steps} steps keeps {left:.0%} of the first step's "
+                          f"weights in the validated model; a decay of at most {1 - 5 / total_steps:.4f} forgets them "
+                          f"(--ema)", stacklevel=2)
     meta = {"corpus": settings.corpus, "text_frontend": text_frontend,
             "audio_frontend": SPEECH_FRONTEND if settings.speech_train else None, "settings": asdict(settings)}
     history: list[dict[str, Any]] = []
@@ -258,8 +282,9 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
     return summary
 
 
-def _train_member(settings: GlossTrainSettings, out: Path) -> dict[str, Any]:
-    return train_gloss(settings, out, progress=False)
+def _train_member(settings: GlossTrainSettings, out: Path, vocabularies: tuple[str | None, str]) -> dict[str, Any]:
+    exit_with_parent()  # a killed `bgtai train gloss --members N` must not leave members writing into OUT
+    return train_gloss(settings, out, progress=False, vocabularies=vocabularies)
 
 
 def train_gloss_ensemble(settings: GlossTrainSettings, out: str | Path, members: int) -> dict[str, Any]:
@@ -273,12 +298,16 @@ def train_gloss_ensemble(settings: GlossTrainSettings, out: str | Path, members:
         raise ValueError(f"an ensemble needs at least 2 members, got {members}")
     out = Path(out)
     started = time.perf_counter()
-    plans = [(replace(settings, seed=settings.seed + k, threads=settings.threads or 1), out / f"member-{k}")
+    # one set of vocabularies for all: members must share their ids, and BPE training is not repeatable across
+    # processes (huggingface/tokenizers#1794: ids follow hash-map order, and ids break ties between merges)
+    source_vocab, target_vocab = build_vocabularies(settings, *load_pairs(settings.corpus, "train"))
+    vocabularies = (None if source_vocab is None else source_vocab.to_json(), target_vocab.to_json())
+    plans = [(replace(settings, seed=settings.seed + k, threads=settings.threads or 1), out / f"member-{k}", vocabularies)
              for k in range(members)]
     # spawn: a forked child would inherit this process's torch thread pool and any open model state
     with ProcessPoolExecutor(max_workers=members, mp_context=multiprocessing.get_context("spawn")) as pool:
         summaries = list(pool.map(_train_member, *zip(*plans)))
-    checkpoints = [load_checkpoint(folder / "best") for _, folder in plans]
+    checkpoints = [load_checkpoint(folder / "best") for _, folder, _ in plans]
     translator = GlossTranslator(checkpoints, beam=1)
     valid_split = "valid" if settings.corpus == "aslg" else "dev"
     valid_text, valid_gloss_text = load_pairs(settings.corpus, valid_split)
@@ -291,7 +320,7 @@ def train_gloss_ensemble(settings: GlossTrainSettings, out: str | Path, members:
             "members": [{"seed": c.meta["settings"]["seed"], "epoch": c.meta.get("epoch"),
                          "valid_bleu4": c.meta.get("valid_bleu4")} for c in checkpoints],
             "settings": asdict(settings)}
-    save_ensemble(out / "best", [folder / "best" for _, folder in plans], meta)
+    save_ensemble(out / "best", [folder / "best" for _, folder, _ in plans], meta)
     summary = {"corpus": settings.corpus, "best_valid_bleu4": bleu4, "members": summaries,
                "total_s": time.perf_counter() - started, "cpu_s": sum(m["cpu_s"] for m in summaries),
                "threads": sum(m["threads"] for m in summaries), "epochs": [m["epochs"] for m in summaries],

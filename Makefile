@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml Makefile
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
-	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	@# pip, not python: a venv whose creation was interrupted has python but no pip; --clear remakes it
+	@[ -x $(PIP) ] || $(PYTHON) -m venv --clear $(VENV)
 	$(PIP) install -q --upgrade pip
 	# torch first and pinned: the CPU build; an unpinned torch would pull a multi-GB CUDA build
 	$(PIP) install -q "torch==2.13.0"

@@ -16,10 +16,10 @@ member reading the sentence through its own encoder. One member is exactly that 
 
 from __future__ import annotations
 
-import torch
-
 import math
 from collections.abc import Sequence
+
+import torch
 
 from bgtai.gloss.incremental import IncrementalDecoder
 from bgtai.gloss.model import Langue2Gloss

@@ -141,7 +141,7 @@ class GlossTranslator:
         heard = [i for i, text in enumerate(transcripts) if text.strip()]
         if len(heard) < len(transcripts):
             # the recogniser wrote nothing: the cascade's honest output is an empty gloss, scored as such
-            unheard = [str(paths[i]) for i in range(len(paths)) if i not in set(heard)]
+            unheard = [str(path) for path, text in zip(paths, transcripts) if not text.strip()]
             warnings.warn(f"{self._asr[0]} heard no words in {len(unheard)} of {len(paths)} files (glossed as empty): "
                           f"{', '.join(unheard[:3])}{' ...' if len(unheard) > 3 else ''}", stacklevel=2)
         glosses = [""] * len(transcripts)

@@ -52,6 +52,7 @@ from bgtai.train.parent_watch import exit_with_parent
 SPEECH_FRONTEND = "whisper-tiny-en"
 ASLG_VALID_START = 3600  # ASLG dev pairs from here on select the model; the rest train it
 EMA_FIRST_WEIGHT_LIMIT = 0.01  # warn when the weight average would still hold more of the first step than this
+VALID_SPLIT = {"aslg": "valid", "phoenix": "dev"}  # the split that selects the model
 TTS_VOICE = {"aslg": "en-us", "phoenix": "de"}  # the espeak-ng voice that speaks a corpus's sentences
 
 
@@ -172,8 +173,7 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
         raise ValueError("speech training needs English sentences: use --corpus aslg")
 
     train_text, train_gloss_text = load_pairs(settings.corpus, "train")
-    valid_split = "valid" if settings.corpus == "aslg" else "dev"
-    valid_text, valid_gloss_text = load_pairs(settings.corpus, valid_split)
+    valid_text, valid_gloss_text = load_pairs(settings.corpus, VALID_SPLIT[settings.corpus])
 
     if vocabularies is None:
         source_vocab, target_vocab = build_vocabularies(settings, train_text, train_gloss_text)
@@ -283,7 +283,6 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
 
 
 def _train_member(settings: GlossTrainSettings, out: Path, vocabularies: tuple[str | None, str]) -> dict[str, Any]:
-    exit_with_parent()  # a killed `bgtai train gloss --members N` must not leave members writing into OUT
     return train_gloss(settings, out, progress=False, vocabularies=vocabularies)
 
 
@@ -304,13 +303,14 @@ def train_gloss_ensemble(settings: GlossTrainSettings, out: str | Path, members:
     vocabularies = (None if source_vocab is None else source_vocab.to_json(), target_vocab.to_json())
     plans = [(replace(settings, seed=settings.seed + k, threads=settings.threads or 1), out / f"member-{k}", vocabularies)
              for k in range(members)]
-    # spawn: a forked child would inherit this process's torch thread pool and any open model state
-    with ProcessPoolExecutor(max_workers=members, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # spawn: a forked child would inherit this process's torch thread pool and any open model state;
+    # exit_with_parent: a killed `bgtai train gloss --members N` must not leave members writing into OUT
+    with ProcessPoolExecutor(max_workers=members, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=exit_with_parent) as pool:
         summaries = list(pool.map(_train_member, *zip(*plans)))
     checkpoints = [load_checkpoint(folder / "best") for _, folder, _ in plans]
     translator = GlossTranslator(checkpoints, beam=1)
-    valid_split = "valid" if settings.corpus == "aslg" else "dev"
-    valid_text, valid_gloss_text = load_pairs(settings.corpus, valid_split)
+    valid_text, valid_gloss_text = load_pairs(settings.corpus, VALID_SPLIT[settings.corpus])
     text_frontend = translator.text_frontend
     sources = source_features(text_frontend, valid_text, checkpoints[0].source_vocab, progress=False)
     bleu4 = gloss_scores(translator.translate_sources(sources, text_frontend), valid_gloss_text)["bleu4"]

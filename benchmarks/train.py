@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/train.py --threads 1                      # step table, every recipe
     .venv/bin/python benchmarks/train.py --threads 1 --full --epochs 2    # + runs on the real pairs
+    .venv/bin/python benchmarks/train.py --threads 1 --profile --recipes audioclip-1stage   # where a step's time goes
 
 Step rows: the recipe's own trainer (`bgtai.train.joint.train`) runs one epoch over 1024
 made-up trimodal pairs (every row has audio, a picture and a caption, so every loss term is
@@ -89,18 +90,38 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+PROFILE_ROWS = 8
+
+
+def profile_step(name: str) -> dict[str, object]:
+    """The step measurement under torch.profiler: the operators with the largest share of self CPU time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as profiler:
+        measure_step(name)
+    averages = [(event.key, event.self_cpu_time_total) for event in profiler.key_averages()]
+    total = sum(time_us for _, time_us in averages) or 1.0
+    top = sorted(averages, key=lambda pair: -pair[1])[:PROFILE_ROWS]
+    return {"recipe": name, "top_ops": [[key, time_us / total] for key, time_us in top]}
+
+
 def child(args: argparse.Namespace) -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    result = measure_full(args.child, args.epochs) if args.full else measure_step(args.child)
+    if args.profile:
+        result = profile_step(args.child)
+    else:
+        result = measure_full(args.child, args.epochs) if args.full else measure_step(args.child)
     print("RESULT " + json.dumps(result))
 
 
-def run_child(name: str, args: argparse.Namespace, full: bool) -> dict:
+def run_child(name: str, args: argparse.Namespace, full: bool, profile: bool = False) -> dict:
     command = [sys.executable, __file__, "--child", name, "--threads", str(args.threads), "--epochs", str(args.epochs)]
     if full:
         command.append("--full")
+    if profile:
+        command.append("--profile")
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)  # failure reported below
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
@@ -115,6 +136,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process (set on purpose)")
     parser.add_argument("--full", action="store_true", help="also train each recipe on the real pairs")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per stage for --full")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of timing: the operators taking most CPU time in the step measurement")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -125,6 +148,13 @@ def main() -> None:
     names = args.recipes or recipe_names()
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {args.threads}, "
           f"{ROWS} made-up trimodal pairs, batch {BATCH}")
+    if args.profile:
+        print("\n| recipe | operator | share of self CPU time |\n|---|---|---|")
+        for name in names:
+            row = run_child(name, args, full=False, profile=True)
+            for key, share in row["top_ops"]:
+                print(f"| {name} | `{key}` | {share:.1%} |", flush=True)
+        return
     print("\n| recipe | one step at batch 256 (s) | pairs/s | peak memory (MB) |\n|---|---|---|---|")
     for name in names:
         row = run_child(name, args, full=False)

@@ -133,22 +133,61 @@ def test_joint_summary_has_one_row_per_trained_model_in_fixed_columns(tmp_path: 
     assert "(model trained by `bgtai train --recipe slava-av`)" in text
 
 
+def _stage_record(recipe: str, stages: int, direction: str, ranks: list[int], fold: int = 0,
+                  setting: str = "--set stages.0.epochs=10") -> EvalRecord:
+    command = f"bgtai train --recipe {recipe} --out runs/{recipe}-{fold} {setting} --set data.test_fold={fold}"
+    return EvalRecord("retrieval", f"tuxpaint-sound-image {direction}", "p", f"runs/{recipe}-{fold}/best",
+                      {"MRR": 0.0}, "c", {"recipe": recipe, "stages": stages, "first_ranks": ranks,
+                                          "test_fold": fold, "trained_by": command})
+
+
+def _both_directions(recipe: str, stages: int, ranks: list[int], fold: int = 0, **setting: str) -> list[EvalRecord]:
+    return [_stage_record(recipe, stages, d, ranks, fold, **setting) for d in ("A->I", "I->A")]
+
+
 def test_single_versus_two_stage_verdict_needs_a_clear_query_by_query_difference() -> None:
     from bgtai.eval.joint_summary import stage_comparison
 
-    def record(model: str, stages: int, direction: str, ranks: list[int]) -> EvalRecord:
-        return EvalRecord("retrieval", f"tuxpaint-sound-image {direction}", "p", model, {"MRR": 0.0}, "c",
-                          {"recipe": model, "stages": stages, "first_ranks": ranks})
-
     def compare(single: list[int], two: list[int]) -> str:
-        records = [record("one", 1, d, single) for d in ("A->I", "I->A")]
-        records += [record("two", 2, d, two) for d in ("A->I", "I->A")]
-        return stage_comparison(records)[0]
+        return stage_comparison(_both_directions("one", 1, single) + _both_directions("two", 2, two))[0]
 
     assert "reproduced" in compare([1] * 30, [5] * 30)  # single stage first every time
     assert "reversed" in compare([5] * 30, [1] * 30)
     assert "not resolved" in compare([1, 5] * 15, [5, 1] * 15)  # same MRR, opposite queries
-    assert stage_comparison([record("one", 1, d, [1, 2]) for d in ("A->I", "I->A")]) == []  # no two-stage model
+    assert stage_comparison(_both_directions("one", 1, [1, 2])) == []  # no two-stage model
+
+
+def test_stage_verdict_averages_each_kind_and_pools_the_folds_of_one_training_setting() -> None:
+    from bgtai.eval.joint_summary import stage_comparison
+
+    records = []
+    for fold in (0, 1, 2):
+        records += _both_directions("good-single", 1, [1] * 10, fold)
+        records += _both_directions("poor-single", 1, [3] * 10, fold)
+        records += _both_directions("two", 2, [2] * 10, fold)
+    records += _both_directions("fold-0-only", 1, [9] * 10, 0)  # not on folds 1-2: left out of the pooled check
+    records += _both_directions("other-setting", 2, [1] * 10, 0, setting="--set stages.0.epochs=99")
+    lines = stage_comparison(records)
+    verdict = lines[0]
+    assert "test folds 0, 1, 2 pooled (30 objects" in verdict
+    # mean over the single-stage recipes, (1 + 1/3) / 2 = 0.6667, not the best one (1.0); two stage 0.5
+    assert "single-stage recipes 0.6667" in verdict and "two-stage recipes 0.5000" in verdict
+    assert "reproduced" in verdict and "--set stages.0.epochs=10" in verdict and "test_fold" not in verdict
+    table = "\n".join(lines)
+    assert "| good-single | 1 | 1.0000 | 1.0000 |" in table and "| two | 2 | 0.5000 | 1.0000 |" in table
+    assert "fold-0-only" not in table and "other-setting" not in table
+    assert "`runs/two-0/best`, `runs/two-1/best`, `runs/two-2/best`" in table
+
+
+def test_joint_table_leaves_cross_validation_folds_to_the_stage_comparison(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    for fold in (0, 1):
+        for number, record in enumerate(_both_directions("slava-av", 1, [1, 2], fold)):
+            write_result(record, results / f"r{fold}-{number}.json")
+    text = render_report(results, tmp_path / "RESULTS.md")
+    table = text[text.index("## Joint space"):].split("\n## ")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    assert [row.split(" | ")[0] for row in rows] == ["| `runs/slava-av-0/best`"]
 
 
 def test_plots_are_published_to_a_docs_folder_and_linked_there(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -83,3 +84,26 @@ def test_captioned_pairs_skip_items_without_input_or_text_and_merge_captions() -
     assert pairs.links == [{0, 1}, {0, 2}]
     assert pairs.reverse_links() == [{0, 1}, {0}, {1}]
     assert direction_label(pairs.a, pairs.b) == "I->T"
+
+
+def test_retrieval_scores_the_test_fold_the_model_left_out(tmp_path: Path) -> None:
+    import json
+
+    from bgtai.cli import CommandError
+    from bgtai.cli.eval import _test_fold
+    from bgtai.eval.embedders import ModelUnavailableError
+
+    model = tmp_path / "best"
+    model.mkdir()
+    (model / "training.json").write_text(json.dumps({"recipe": {"name": "slava-av", "data": {"test_fold": 1}}}))
+    assert _test_fold(str(model), None, "test") == 1
+    assert _test_fold(str(model), 1, "test") == 1
+    with pytest.raises(CommandError, match="data.test_fold=1: test fold 0 holds its training items"):
+        _test_fold(str(model), 0, "test")
+    assert _test_fold(str(model), 0, "all") == 0  # every item anyway: nothing is claimed held out
+    assert _test_fold("aisfx", None, "test") == 0 and _test_fold("aisfx", 2, "test") == 2  # an encoder trained on none
+    with pytest.raises(CommandError, match="--test-fold: test fold 5"):
+        _test_fold("aisfx", 5, "test")
+    (model / "training.json").write_text(json.dumps({"recipe": {"name": "slava-av", "data": {"test_fold": "one"}}}))
+    with pytest.raises(ModelUnavailableError, match="data.test_fold is 'one'"):
+        _test_fold(str(model), None, "test")

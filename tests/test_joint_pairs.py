@@ -92,3 +92,16 @@ def test_gloss_view_pairs_and_retrieval_set_match_the_raw_captions() -> None:
     text, gloss = builtin_pairs("coco-image-text"), builtin_pairs("coco-image-gloss")
     assert gloss.a.inputs == text.a.inputs  # the same pictures
     assert all(t == t.upper() for t in gloss.b.inputs) and not set(gloss.b.inputs) & set(text.b.inputs)
+
+
+def test_each_test_fold_leaves_out_its_own_stamps_and_the_folds_cover_tux_paint_once() -> None:
+    from bgtai.eval.retrieval import builtin_pairs
+
+    scored = [set(map(str, builtin_pairs("tuxpaint-sound-image", "test", fold).a.inputs)) for fold in range(3)]
+    everything = set(map(str, builtin_pairs("tuxpaint-sound-image", "all").a.inputs))
+    assert all(scored) and set.union(*scored) == everything and sum(map(len, scored)) == len(everything)
+    for fold in (1, 2):
+        trained = {str(p.audio) for p in build_pairs(PairOptions(sources=["tuxpaint"], test_fold=fold)) if p.audio}
+        assert not trained & scored[fold] and scored[0] <= trained  # fold 0's stamps train when fold 1 or 2 is test
+    with pytest.raises(ValueError, match="test fold 3"):
+        PairOptions(test_fold=3)

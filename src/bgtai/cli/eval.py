@@ -78,6 +78,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     retrieval.add_argument(
         "--json", type=Path, help="result file; with several results, one file per pair set and direction beside it"
     )
+    retrieval.add_argument(
+        "--test-fold", type=int, default=None,
+        help="test fold of Tux Paint and Asterisk (bgtai.data.splits); default: the fold the model's training "
+             "left out (data.test_fold), 0 for encoders",
+    )
     retrieval.set_defaults(func=run_retrieval)
 
     for module in _plugin_modules():
@@ -219,15 +224,35 @@ def _chance(pairs, direction: str, ks: tuple[int, ...]) -> dict[str, float]:
     return {f"R@{k}": chance_recall_at_k(gallery, [len(s) for s in links], k) for k in ks}
 
 
+def _test_fold(model: str, asked: int | None, split: str) -> int:
+    """The test fold to score: the one the model's training left out; asking for another is an error."""
+    from bgtai.data.splits import check_fold
+    from bgtai.eval.embedders import trained_test_fold
+
+    trained = trained_test_fold(model)
+    if asked is None:
+        return trained if trained is not None else 0
+    try:
+        check_fold(asked)
+    except ValueError as error:
+        raise CommandError(f"--test-fold: {error}") from error
+    if trained is not None and asked != trained and split == "test":
+        raise CommandError(
+            f"{model} was trained with data.test_fold={trained}: test fold {asked} holds its training items"
+        )
+    return asked
+
+
 def run_retrieval(args: argparse.Namespace) -> int:
     from bgtai.eval.embedders import load_embedder
     from bgtai.eval.retrieval import builtin_pairs, evaluate_pairs
 
     records = []
     try:
+        fold = _test_fold(args.model, args.test_fold, args.split)
         model = load_embedder(args.model)
         for name in args.pairs:
-            pairs = builtin_pairs(name, args.split)
+            pairs = builtin_pairs(name, args.split, fold)
             for direction, result in evaluate_pairs(model, pairs, chunk_size=args.chunk_size).items():
                 summary = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
                 chance = ", ".join(f"{k} {v:.4f}" for k, v in _chance(pairs, direction, result.ks).items())
@@ -241,6 +266,7 @@ def run_retrieval(args: argparse.Namespace) -> int:
                     "skipped": result.skipped,
                     "level": pairs.level,
                     "chance": _chance(pairs, direction, result.ks),
+                    "test_fold": fold,
                     # per query, in the pair set's fixed order: lets the report compare two models query by query
                     "first_ranks": [int(rank) for rank in result.first_ranks],
                 }

@@ -76,3 +76,18 @@ def training_provenance(spec: str) -> dict[str, Any]:
                 "trained_by": str(data["command"])}
     except (OSError, ValueError, KeyError, TypeError):
         return {}  # provenance is a courtesy: an unreadable file must not stop an evaluation
+
+
+def trained_test_fold(spec: str) -> int | None:
+    """The test fold a joint model folder's training left out (`data.test_fold`, default 0); None for encoders."""
+    path = Path(spec) / "training.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["recipe"].get("data", {})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ModelUnavailableError(f"{path}: unreadable training record ({error}); its test fold is unknown") from error
+    fold = data.get("test_fold", 0) if isinstance(data, dict) else 0
+    if not isinstance(fold, int) or isinstance(fold, bool):
+        raise ModelUnavailableError(f"{path}: data.test_fold is {fold!r}, not a fold number")
+    return fold

@@ -96,25 +96,28 @@ Split = Literal["test", "all"]
 SPLITS: tuple[str, ...] = ("test", "all")
 
 
-def select_split(dataset: str, items: Iterable[Any], split: Split) -> tuple[list[Any], str]:
-    """The items of `split` ("test": the test items of `bgtai.data.splits`, which training leaves out) and its name."""
+def select_split(dataset: str, items: Iterable[Any], split: Split, fold: int = 0) -> tuple[list[Any], str]:
+    """The items of `split` ("test": the test items of `bgtai.data.splits`, which training leaves out) and its name.
+
+    `fold` is the test fold of the hashed datasets (`bgtai.data.splits.HASHED_FOLD_BOUNDS`) the model left out.
+    """
     from bgtai.data.splits import is_test_item, split_rule
 
     if split == "all":
         return list(items), "all items (training items included)"
     if split != "test":
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
-    return [item for item in items if is_test_item(dataset, item)], f"test split: {split_rule(dataset)}"
+    return [item for item in items if is_test_item(dataset, item, fold)], f"test split: {split_rule(dataset, fold)}"
 
 
-def tuxpaint_pairs(first: str, second: str, split: Split = "test") -> PairSet:
+def tuxpaint_pairs(first: str, second: str, split: Split = "test", fold: int = 0) -> PairSet:
     """Tux Paint stamps: the same object as picture, sound effect, English description, spoken description.
 
     Only stamps that have both sides take part. Descriptions shared by several stamps are merged.
     """
     from bgtai.data import load_tuxpaint
 
-    items, split_name = select_split("tuxpaint", load_tuxpaint(), split)
+    items, split_name = select_split("tuxpaint", load_tuxpaint(), split, fold)
     getters: dict[str, tuple[str, Callable[[Any], Any]]] = {
         "sound": ("audio", lambda it: it.audio),
         "speech": ("audio", lambda it: it.meta.get("speech") if it.meta else None),
@@ -161,7 +164,7 @@ def captioned_pairs(
     )
 
 
-def _coco(split: Split) -> PairSet:
+def _coco(split: Split, fold: int) -> PairSet:
     from bgtai.data import load_coco
 
     items, split_name = select_split("coco", load_coco(), split)
@@ -170,7 +173,7 @@ def _coco(split: Split) -> PairSet:
     )
 
 
-def _coco_gloss(split: Split) -> PairSet:
+def _coco_gloss(split: Split, fold: int) -> PairSet:
     """COCO-mini with each caption replaced by its sign-language-style gloss: raw vs glossed caption->image."""
     from bgtai.data import load_coco
     from bgtai.gloss.view import gloss_view
@@ -183,7 +186,7 @@ def _coco_gloss(split: Split) -> PairSet:
     )
 
 
-def _fsdd(split: Split) -> PairSet:
+def _fsdd(split: Split, fold: int) -> PairSet:
     from bgtai.data import load_fsdd
 
     items, split_name = select_split("fsdd", load_fsdd(), split)
@@ -192,16 +195,16 @@ def _fsdd(split: Split) -> PairSet:
     )
 
 
-def _asterisk(split: Split) -> PairSet:
+def _asterisk(split: Split, fold: int) -> PairSet:
     from bgtai.data import load_asterisk
 
-    items, split_name = select_split("asterisk", load_asterisk(), split)
+    items, split_name = select_split("asterisk", load_asterisk(), split, fold)
     return captioned_pairs(
         "asterisk-speech-text", items, "audio", "speech", f"Asterisk prompts and transcripts; {split_name}"
     )
 
 
-def _clotho(split: Split) -> PairSet:  # no training source uses Clotho: every split is a test split
+def _clotho(split: Split, fold: int) -> PairSet:  # no training source uses Clotho: every split is a test split
     from bgtai.data import load_clotho
 
     items = list(load_clotho(require_audio=True))
@@ -210,13 +213,14 @@ def _clotho(split: Split) -> PairSet:  # no training source uses Clotho: every s
     )
 
 
-BUILTIN_PAIRS: dict[str, Callable[[Split], PairSet]] = {
-    "tuxpaint-sound-image": lambda split: tuxpaint_pairs("sound", "picture", split),
-    "tuxpaint-sound-text": lambda split: tuxpaint_pairs("sound", "description", split),
-    "tuxpaint-speech-text": lambda split: tuxpaint_pairs("speech", "description", split),
-    "tuxpaint-speech-image": lambda split: tuxpaint_pairs("speech", "picture", split),
-    "tuxpaint-image-text": lambda split: tuxpaint_pairs("picture", "description", split),
-    "tuxpaint-speech-sound": lambda split: tuxpaint_pairs("speech", "sound", split),
+# each takes the split and the test fold of the hashed datasets (the others have one official test split)
+BUILTIN_PAIRS: dict[str, Callable[[Split, int], PairSet]] = {
+    "tuxpaint-sound-image": lambda split, fold: tuxpaint_pairs("sound", "picture", split, fold),
+    "tuxpaint-sound-text": lambda split, fold: tuxpaint_pairs("sound", "description", split, fold),
+    "tuxpaint-speech-text": lambda split, fold: tuxpaint_pairs("speech", "description", split, fold),
+    "tuxpaint-speech-image": lambda split, fold: tuxpaint_pairs("speech", "picture", split, fold),
+    "tuxpaint-image-text": lambda split, fold: tuxpaint_pairs("picture", "description", split, fold),
+    "tuxpaint-speech-sound": lambda split, fold: tuxpaint_pairs("speech", "sound", split, fold),
     "coco-image-text": _coco,
     "coco-image-gloss": _coco_gloss,
     "fsdd-speech-text": _fsdd,
@@ -225,8 +229,10 @@ BUILTIN_PAIRS: dict[str, Callable[[Split], PairSet]] = {
 }
 
 
-def builtin_pairs(name: str, split: Split = "test") -> PairSet:
-    """A built-in pair set; `split="test"` keeps the items that joint-space training leaves out."""
+def builtin_pairs(name: str, split: Split = "test", fold: int = 0) -> PairSet:
+    """A built-in pair set; `split="test"` keeps the items that joint-space training (test fold `fold`) leaves out."""
+    from bgtai.data.splits import check_fold
+
     if name not in BUILTIN_PAIRS:
         raise ValueError(f"unknown pair set {name!r}; known: {', '.join(BUILTIN_PAIRS)}")
-    return BUILTIN_PAIRS[name](split)
+    return BUILTIN_PAIRS[name](split, check_fold(fold))

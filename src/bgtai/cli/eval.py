@@ -250,6 +250,7 @@ def run_retrieval(args: argparse.Namespace) -> int:
     records = []
     try:
         fold = _test_fold(args.model, args.test_fold, args.split)
+        provenance = _provenance(args.model)  # one read of training.json for every record below
         model = load_embedder(args.model)
         for name in args.pairs:
             pairs = builtin_pairs(name, args.split, fold)
@@ -261,7 +262,7 @@ def run_retrieval(args: argparse.Namespace) -> int:
                 )
                 protocol = f"{pairs.level}-level pairs, every item a query, cosine; {pairs.description}"
                 details = {
-                    **_provenance(args.model),
+                    **provenance,
                     "queries": result.scored,
                     "skipped": result.skipped,
                     "level": pairs.level,

@@ -65,13 +65,18 @@ def load_embedder(spec: str) -> JointEmbedder:
     )
 
 
+def _training_record(spec: str) -> Any:
+    """The parsed `training.json` of a model folder written by the trainer; None when there is none."""
+    path = Path(spec) / "training.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
 def training_provenance(spec: str) -> dict[str, Any]:
     """For a joint model folder written by the trainer: {"recipe", "stages", "trained_by"}; else {}."""
-    path = Path(spec) / "training.json"
-    if not path.is_file():
-        return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _training_record(spec)
+        if data is None:
+            return {}
         return {"recipe": str(data["recipe"]["name"]), "stages": len(data["recipe"]["stages"]),
                 "trained_by": str(data["command"])}
     except (OSError, ValueError, KeyError, TypeError):
@@ -81,10 +86,11 @@ def training_provenance(spec: str) -> dict[str, Any]:
 def trained_test_fold(spec: str) -> int | None:
     """The test fold a joint model folder's training left out (`data.test_fold`, default 0); None for encoders."""
     path = Path(spec) / "training.json"
-    if not path.is_file():
-        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))["recipe"].get("data", {})
+        record = _training_record(spec)
+        if record is None:
+            return None
+        data = record["recipe"].get("data", {})
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise ModelUnavailableError(f"{path}: unreadable training record ({error}); its test fold is unknown") from error
     fold = data.get("test_fold", 0) if isinstance(data, dict) else 0

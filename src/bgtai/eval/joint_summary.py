@@ -167,7 +167,7 @@ def stage_comparison(records: Sequence[EvalRecord]) -> list[str]:
     """
     candidates = []
     for setting, recipes in _recipes_by_setting(records).items():
-        folds_of = {name: _complete_folds(r) for name, r in recipes.items() if _complete_folds(r)}
+        folds_of = {name: folds for name, r in recipes.items() if (folds := _complete_folds(r))}
         for folds in {frozenset(f) for f in folds_of.values()}:  # each recipe's folds; the recipes covering them
             taking_part = [n for n in sorted(folds_of) if folds <= folds_of[n]]
             single = [n for n in taking_part if recipes[n].stages == 1]

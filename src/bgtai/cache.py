@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from bgtai.atomic import apply_umask
 from bgtai.config import cache_dir
 from bgtai.encoders.base import Encoder
 
@@ -124,6 +125,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
     try:
+        apply_umask(temp)  # mkstemp makes it 0600; the output should be as readable as any file written here
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()

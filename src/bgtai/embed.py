@@ -117,7 +117,8 @@ def encode(
 
     `inputs`: a list of paths, strings, arrays/tensors (audio with `sample_rate`, or
     `(array, sr)` tuples; images HxW[xC] arrays, CxHxW tensors or PIL images); a single
-    input is a batch of one. `encoder`: a registered name, an `Encoder`, or None for the
+    input is a batch of one; an audio or image folder stands for its files, recursively,
+    sorted by path (one row each, as `bgtai embed` does). `encoder`: a registered name, an `Encoder`, or None for the
     modality's default. Bad inputs raise one `BadItemsError` listing all of them, unless
     `skip_bad=True`: then their rows are NaN and a warning names them.
     """
@@ -387,13 +388,17 @@ def _is_single(item: Any, modality: Modality) -> bool:
 
 
 def _as_list(inputs: Any, modality: Modality) -> list[Any]:
+    """The inputs as a list, each audio/image folder replaced by its files (the CLI's rule, `bgtai.io.media_files`)."""
+    from bgtai.io.media_files import expand_folders
+
     if _is_single(inputs, modality):
-        return [inputs]
+        return expand_folders(modality, [inputs])
     try:
-        return list(inputs)
+        items = list(inputs)
     except TypeError as error:
         problem = f"expected an input or a list of inputs, got {type(inputs).__name__}"
         raise BadInputError(repr(inputs)[:80], problem) from error
+    return expand_folders(modality, items)
 
 
 def _select(items: list[Any], shard: tuple[int, int] | None) -> tuple[list[Any], np.ndarray]:

@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="embed the bundled real datasets and print the results tables")
     parser.add_argument("--full", action="store_true", help="also run Whisper over UrbanSound8K, FSDD and Asterisk")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: all cores)")
-    parser.add_argument("--recipe", default=None, help="joint-space recipe the demo trains (default: unibrivl-moco-locked-text)")
+    parser.add_argument("--recipe", default=None, help="joint-space recipe the demo trains (default: default, the grounded model)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs a stage for the demo's training (default 10)")
     parser.add_argument("--no-train", action="store_true", help="skip the joint-space stages")
     parser.set_defaults(func=run)
@@ -62,8 +62,10 @@ def _jobs() -> list[EmbedJob]:
     tux = data.load_tuxpaint
     return [
         EmbedJob("esc50", "clips", "audio", "aisfx", audio_of(data.load_esc50)),
+        EmbedJob("esc50", "clips", "audio", "yamnet", audio_of(data.load_esc50)),
         EmbedJob("esc50", "clips", "audio", "whisper-tiny-en", audio_of(lambda: data.load_esc50().filter(fold=4))),
         EmbedJob("urbansound8k", "clips", "audio", "aisfx", audio_of(data.load_urbansound8k)),
+        EmbedJob("urbansound8k", "clips", "audio", "yamnet", audio_of(data.load_urbansound8k)),
         EmbedJob("urbansound8k", "clips", "audio", "whisper-tiny-en", audio_of(data.load_urbansound8k), full_only=True),
         EmbedJob("tuxpaint", "pictures", "image", "efficientnet-lite0", images_of(tux)),
         EmbedJob("tuxpaint", "descriptions", "text", "minilm", lambda: [i.texts[0] for i in tux() if i.texts]),
@@ -143,8 +145,8 @@ def _stage_nearest_neighbour(full: bool) -> None:
     print("\n== Grouped nearest-neighbour accuracy of the frozen audio encoders\n")
     print("ESC-50 fold 4: 400 clips, 50 classes, a clip's own source recording excluded (chance 0.020).")
     print("UrbanSound8K: queries from folds 1, 2, 10, neighbours only from other folds, fsID excluded (10 classes).\n")
-    urbansound = {"aisfx", "whisper-tiny-en"} if full else {"aisfx"}
-    rows = nearest_neighbour_rows(["aisfx", "whisper-tiny-en"], urbansound)
+    urbansound = {"aisfx", "yamnet", "whisper-tiny-en"} if full else {"aisfx", "yamnet"}
+    rows = nearest_neighbour_rows(["aisfx", "yamnet", "whisper-tiny-en"], urbansound)
     print(format_table(["encoder", "ESC-50 fold 4", "UrbanSound8K folds 1/2/10"], rows), flush=True)
 
 
@@ -156,7 +158,8 @@ def _stage_probe(full: bool) -> None:
 
     print("\n== Linear probe on frozen features (mean ± std over the protocol's folds)\n")
     print("ESC-50 fold 4: grouped 4-fold CV by src_file. UrbanSound8K: test folds 1, 2, 10 (fold 3 only trains).\n")
-    plans = [("esc50", "aisfx"), ("esc50", "whisper-tiny-en"), ("esc50", "aisfx+whisper-tiny-en"), ("urbansound8k", "aisfx")]
+    plans = [("esc50", "aisfx"), ("esc50", "whisper-tiny-en"), ("esc50", "yamnet"), ("esc50", "yamnet+aisfx"),
+             ("urbansound8k", "aisfx"), ("urbansound8k", "yamnet"), ("urbansound8k", "yamnet+aisfx")]
     if full:
         plans.append(("urbansound8k", "whisper-tiny-en"))
     rows = []

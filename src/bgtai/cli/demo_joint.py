@@ -17,8 +17,9 @@ import numpy as np
 
 from bgtai.cli import format_table
 
-DEMO_RECIPE = "unibrivl-moco-locked-text"
-DEMO_EPOCHS = 10
+DEMO_RECIPE = "default"
+BASELINE_RECIPE = "ridge-baseline"  # the same features and pairs, a closed-form linear map: what training must beat
+DEMO_EPOCHS = 10  # for recipes of the first wave (MoCo, SLAVA); a grounded recipe keeps its own epochs
 DONE_MARK = ".done"
 RETRIEVAL_ROWS: tuple[tuple[str, str], ...] = (  # (pair set, direction as `direction_label` names it)
     ("tuxpaint-sound-image", "A->I"),
@@ -35,21 +36,31 @@ QUERY_ESC50_CLASSES: tuple[str, ...] = ("dog", "rooster", "church_bells", "airpl
 
 def train_demo_model(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, runs: Path = Path("runs")) -> Path:
     """The best model folder of the demo run, training (or resuming) it when it is not finished."""
-    from bgtai.train.joint import train
-    from bgtai.train.recipes import load_recipe
+    from bgtai.train.recipes import load_recipe, recipe_kind
 
     out = runs / f"demo-{recipe_name}"
     best = out / "best"
     if (out / DONE_MARK).exists() and best.is_dir():
         print(f"using the finished run {out} (delete it to train again)", flush=True)
         return best
-    recipe = load_recipe(recipe_name, [f"stages.{i}.epochs={epochs}" for i in range(len(load_recipe(recipe_name).stages))])
     started = time.perf_counter()
-    resume = (out / "checkpoint.pt").exists()
-    summary = train(recipe, out, resume=resume, progress=True)
-    (out / DONE_MARK).write_text(f"{len(summary.history)} epochs\n", encoding="utf-8")
-    print(f"trained {recipe_name} for {epochs} epoch(s) a stage in {time.perf_counter() - started:.0f} s "
-          f"(best validation loss {summary.best_val:.4f}) -> {best}", flush=True)
+    if recipe_kind(recipe_name) == "grounded":
+        from bgtai.eval.results import current_command
+        from bgtai.train.grounded import train_grounded
+        from bgtai.train.recipes import load_grounded_recipe
+
+        summary = train_grounded(load_grounded_recipe(recipe_name), out, command=current_command())
+        done, loss = f"best epoch {summary.best_epoch}", summary.best_val_loss
+    else:
+        from bgtai.train.joint import train
+
+        recipe = load_recipe(recipe_name, [f"stages.{i}.epochs={epochs}" for i in range(len(load_recipe(recipe_name).stages))])
+        resume = (out / "checkpoint.pt").exists()
+        joint = train(recipe, out, resume=resume, progress=True)
+        done, loss = f"{len(joint.history)} epochs", joint.best_val
+    (out / DONE_MARK).write_text(f"{done}\n", encoding="utf-8")
+    print(f"trained {recipe_name} ({done}) in {time.perf_counter() - started:.0f} s "
+          f"(best validation loss {loss:.4f}) -> {best}", flush=True)
     return best
 
 
@@ -88,9 +99,11 @@ def _normalised(x: np.ndarray) -> np.ndarray:
 def cross_modal_queries(model: Any, top: int = 3) -> list[list[str]]:
     """Rows (query, modality searched, best matches) over Tux Paint test sounds and pictures and COCO val."""
     from bgtai.data import load_coco, load_esc50, load_tuxpaint
-    from bgtai.data.splits import is_test_item
+    from bgtai.data.splits import ids_in_test
 
-    stamps = [s for s in load_tuxpaint() if is_test_item("tuxpaint", s)]
+    every_stamp = list(load_tuxpaint())
+    test = ids_in_test("tuxpaint", every_stamp)
+    stamps = [s for s in every_stamp if s.id in test]
     sounds = [(s.audio, s.texts[0] if s.texts else s.id) for s in stamps if s.audio is not None]
     pictures = [(s.image, f"Tux Paint: {s.texts[0] if s.texts else s.id}") for s in stamps if s.image is not None]
     pictures += [(c.image, f"COCO: {c.texts[0]}") for c in load_coco(split="val") if c.image is not None and c.texts]
@@ -118,13 +131,30 @@ def cross_modal_queries(model: Any, top: int = 3) -> list[list[str]]:
     return rows
 
 
+def side_by_side(tables: dict[str, list[list[Any]]]) -> tuple[list[str], list[list[Any]]]:
+    """One table from several models' `joint_scores` rows: a value column per model, then chance."""
+    names = list(tables)
+    first = tables[names[0]]
+    rows = [row[:3] + [tables[name][i][3] for name in names] + [row[4]] for i, row in enumerate(first)]
+    return ["task", "data", "metric", *names, "chance"], rows
+
+
 def stage_joint(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS) -> None:
+    from bgtai.bridges import BridgeSpace
     from bgtai.model.joint import load_model
 
-    print(f"\n== Joint space: train {recipe_name} on the real training pairs ({epochs} epochs; ESC-50 held out)\n",
+    print(f"\n== Joint space: train {recipe_name} and the ridge baseline on the real training pairs (ESC-50 held out)\n",
           flush=True)
     model = load_model(train_demo_model(recipe_name, epochs))
+    ridge = load_model(train_demo_model(BASELINE_RECIPE, epochs))
+    bridges = BridgeSpace()
     print("\n== Joint space: zero-shot classification and retrieval on items training never saw\n", flush=True)
-    print(format_table(["task", "data", "metric", "value", "chance"], joint_scores(model)), flush=True)
+    print(f"{recipe_name}: the trained model; bridges: label knowledge alone, no training; "
+          f"{BASELINE_RECIPE}: a ridge map from the same frozen features, fitted on the same pairs.\n", flush=True)
+    header, rows = side_by_side({recipe_name: joint_scores(model), "bridges": joint_scores(bridges),
+                                 BASELINE_RECIPE: joint_scores(ridge)})
+    print(format_table(header, rows), flush=True)
     print("\n== Joint space: cross-modal queries (cosine similarity in brackets)\n", flush=True)
     print(format_table(["query", "searched", "best matches"], cross_modal_queries(model)), flush=True)
+    print("\n== The same queries through the bridges alone (no training)\n", flush=True)
+    print(format_table(["query", "searched", "best matches"], cross_modal_queries(bridges)), flush=True)

@@ -13,6 +13,12 @@ folder stands for its audio (or image) files, recursively, sorted by path.
 
 Sharding: `--shard i/n` embeds inputs i, i+n, i+2n, ... of the full list (round-robin), so n
 processes can share a job; `bgtai embed merge` puts their outputs back into input order.
+
+Joint space: `--model DIR` (a trained model folder, e.g. runs/NAME/best) embeds through
+`bgtai.load_model(DIR).encode(modality, inputs)` instead of a raw encoder: the rows are the
+model's unit-norm d-dimensional joint embeddings, so texts, audio and images embedded with
+the same model can be compared directly. Bad inputs, `--skip-bad`, `--from-file` and
+`--shard` work as above; `--encoder` and `--no-normalize` do not apply.
 """
 
 from __future__ import annotations
@@ -21,14 +27,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bgtai.cli import CommandError
 from bgtai.errors import BadInputError, BadItem, BadItemsError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+if TYPE_CHECKING:
+    from bgtai.model.joint import JointModel
+
 SIDECAR_FORMAT = "bgtai-embed/1"
 
 
@@ -43,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", type=Path, required=True, help="the .npy file to write (a .json sidecar goes beside it)"
     )
     common.add_argument("--encoder", help="encoder name (see `bgtai encoders`); default: the modality's default")
+    common.add_argument("--model", type=Path, metavar="DIR",
+                        help="embed into a trained joint model's space (a folder such as runs/NAME/best) "
+                             "instead of with a raw encoder")
     common.add_argument("--from-file", type=Path, help="read inputs from this file, one per line ('-': stdin)")
     common.add_argument("--batch-size", type=int, default=32, help="inputs per model batch (default 32)")
     common.add_argument("--skip-bad", action="store_true", help="leave bad inputs out instead of failing")
@@ -78,10 +89,12 @@ def _shard(text: str) -> tuple[int, int]:
 def run(args: argparse.Namespace) -> int:
     from bgtai.embed import encode_with_report
 
-    out = _npy_path(args.out)
+    out = _output_path(args.out)
     inputs = gather_inputs(args.modality, args.inputs, args.from_file)
     if args.batch_size < 1:
         raise CommandError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.model is not None:
+        return _run_model(args, out, inputs)
     _check_encoder(args.encoder, args.modality)
     result = encode_with_report(
         args.modality,
@@ -119,8 +132,68 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_model(args: argparse.Namespace, out: Path, inputs: list[str]) -> int:
+    """`run` with `--model`: the joint model's embeddings (as `JointModel.encode`), keeping the bad-input rules."""
+    from bgtai.embed import encode_sequence
+
+    if args.encoder is not None:
+        raise CommandError("give --encoder or --model, not both (a joint model has its own front-ends)")
+    if args.no_normalize:
+        raise CommandError("--no-normalize does not apply to --model: joint embeddings are unit-norm by construction")
+    model = _load_joint_model(args.model)
+    if args.modality not in model.config.front_ends:
+        raise CommandError(f"--model {args.model} embeds {', '.join(model.modalities)}, not {args.modality}")
+    front_end = model.config.front_ends[args.modality]
+    # what JointModel.encode does (front-end sequences, then the trained parts), with skip_bad so that every
+    # bad input is listed, and sharding
+    batch = encode_sequence(
+        args.modality, inputs, encoder=front_end, batch_size=args.batch_size, cache=not args.no_cache,
+        skip_bad=True, shard=args.shard, workers=args.workers,
+    )
+    if batch.bad and not args.skip_bad:
+        raise BadItemsError(batch.bad)
+    good = [sequence for sequence, ok in zip(batch.features, batch.ok) if ok]
+    vectors = model.embed_sequences(args.modality, good)
+    folder = str(args.model.resolve())
+    sidecar = {
+        "format": SIDECAR_FORMAT,
+        "modality": args.modality,
+        "encoder": f"joint-model:{folder}",
+        "settings": {"model": folder, "front_end": front_end},
+        "dim": int(model.dim),
+        "normalized": True,
+        "shard": list(args.shard) if args.shard else None,
+        "inputs": [str(item) for item in inputs],
+        "rows": [int(i) for i in batch.indices[batch.ok]],
+        "bad": [_bad_json(b) for b in batch.bad],
+        "from_cache": None,  # the feature cache does not report its hits through encode_sequence
+        "computed": None,
+    }
+    _write(out, vectors, sidecar)
+    shard_note = f", shard {args.shard[0]}/{args.shard[1]}" if args.shard else ""
+    print(f"wrote {out}: {len(vectors)} x {model.dim} (joint model {args.model}, front-end {front_end}{shard_note})")
+    _list_bad(batch.bad)
+    return 0
+
+
+def _load_joint_model(folder: Path) -> JointModel:
+    """`bgtai.load_model(folder)`, with a hint when `folder` is a run folder rather than its model."""
+    from bgtai.model.joint import CONFIG_FILE, load_model
+
+    if not folder.is_dir():
+        raise CommandError(f"--model {folder}: no such folder (give a trained model folder such as runs/NAME/best)")
+    try:
+        return load_model(folder)
+    except BadInputError as error:
+        hint = f"; did you mean {folder / 'best'}?" if (folder / "best" / CONFIG_FILE).is_file() else (
+            " (give a trained model folder such as runs/NAME/best)"
+        )
+        detail = error.problem if error.source == str(folder) else f"{error.source}: {error.problem}"
+        raise CommandError(f"--model {folder}: {detail}{hint}") from error
+
+
 def run_merge(args: argparse.Namespace) -> int:
-    out = _npy_path(args.out)
+    out = _output_path(args.out)
     parts = [_read_output(_npy_path(path)) for path in args.shards]
     first = parts[0][1]
     for path, (_, sidecar) in zip(args.shards, parts):
@@ -144,14 +217,20 @@ def run_merge(args: argparse.Namespace) -> int:
         "shard": None,
         "rows": rows[order].tolist(),
         "bad": bad,
-        "from_cache": sum(sidecar["from_cache"] for _, sidecar in parts),
-        "computed": sum(sidecar["computed"] for _, sidecar in parts),
+        "from_cache": _total(sidecar["from_cache"] for _, sidecar in parts),
+        "computed": _total(sidecar["computed"] for _, sidecar in parts),
         "merged_from": [str(path) for path in args.shards],
     }
     _write(out, vectors[order], merged)
     print(f"wrote {out}: {len(order)} x {vectors.shape[1]} merged from {count} shards")
     _list_bad([BadItem(b["index"], b["source"], b["problem"]) for b in bad])
     return 0
+
+
+def _total(counts: Any) -> int | None:
+    """The sum of the shards' counts, or None when a shard did not count (a --model run)."""
+    values = list(counts)
+    return None if any(v is None for v in values) else sum(values)
 
 
 def _check_encoder(name: str | None, modality: str) -> None:
@@ -177,28 +256,31 @@ def gather_inputs(modality: str, arguments: list[str], from_file: Path | None) -
             inputs.append(argument)
     if from_file is not None:
         inputs.extend(_read_lines(from_file))
+    if not inputs and from_file is not None:
+        raise BadInputError("<stdin>" if str(from_file) == "-" else str(from_file), "no inputs: the input list is empty")
     if not inputs:
         raise CommandError("no inputs: give them as arguments or with --from-file")
     return inputs
 
 
 def _media_files(folder: Path, modality: str) -> list[Path]:
-    from bgtai.io.audio import AUDIO_SUFFIXES
+    # the API's rule too (`bgtai.encode("audio", "DIR")`): one function, so the two cannot differ
+    from bgtai.io.media_files import media_files
 
-    suffixes = AUDIO_SUFFIXES if modality == "audio" else IMAGE_SUFFIXES
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
-    if not files:
-        raise BadInputError(str(folder), f"folder holds no {modality} files ({', '.join(suffixes)})")
-    return files
+    return media_files(folder, modality)
 
 
 def _read_lines(path: Path) -> list[str]:
     if str(path) == "-":
         return sys.stdin.read().splitlines()
+    if path.is_dir():
+        raise BadInputError(str(path), "is a folder; --from-file takes a text file with one input per line")
     try:
         return path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise BadInputError(str(path), "input list not found") from None
+    except OSError as error:
+        raise BadInputError(str(path), f"cannot read the input list ({error.strerror})") from None
     except UnicodeDecodeError as error:
         raise BadInputError(str(path), f"input list is not UTF-8 text ({error.reason} at byte {error.start})") from None
 
@@ -206,6 +288,16 @@ def _read_lines(path: Path) -> list[str]:
 def _npy_path(path: Path) -> Path:
     if path.suffix != ".npy":
         raise CommandError(f"{path}: expected a .npy file name")
+    return path
+
+
+def _output_path(path: Path) -> Path:
+    """The `--out` .npy path, checked before any work: it and its .json sidecar must be writable files."""
+    from bgtai.atomic import check_target
+
+    path = _npy_path(path)
+    check_target(path)
+    check_target(path.with_suffix(".json"))
     return path
 
 

@@ -192,20 +192,29 @@ def run_zeroshot(args: argparse.Namespace) -> int:
         result = zero_shot_classify(model, data.inputs, list(data.labels), synonyms=synonyms)
     except (ModelUnavailableError, FileNotFoundError) as error:
         raise CommandError(str(error)) from error
+    from bgtai.eval.label_overlap import NAMED_THRESHOLD, label_coverage, unnamed_accuracy
+
+    coverage = label_coverage(result.classes)
+    unnamed = sorted(c for c, found in coverage.items() if not found.named)
+    unnamed_top1, unnamed_items = unnamed_accuracy(list(data.labels), result.predictions, coverage)
     summary = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
     print(
         f"{dataset_label(ZEROSHOT_DATASETS[args.dataset])} zero-shot, {args.model}: {summary} "
         f"({len(data.labels)} clips, {len(result.classes)} classes)"
     )
+    print(f"  on the {len(unnamed)} classes no AudioSet/ImageNet label names closely (MiniLM cosine < {NAMED_THRESHOLD}; "
+          f"{unnamed_items} clips: {', '.join(unnamed) or 'none'}): top1 {unnamed_top1:.4f}")
     if args.json is not None:
         details = {"templates": list(TEMPLATES), "synonyms": bool(synonyms), "per_class": result.per_class,
+                   "unnamed_classes": unnamed, "unnamed_items": unnamed_items,
+                   "unnamed_rule": f"no AudioSet/ImageNet label (each synonym) within MiniLM cosine {NAMED_THRESHOLD} of the class name",
                    **_provenance(args.model)}
         record = EvalRecord(
             "zeroshot",
             ZEROSHOT_DATASETS[args.dataset],
             ZEROSHOT_PROTOCOLS[args.dataset],
             args.model,
-            result.metrics,
+            {**result.metrics, "top1_unnamed": unnamed_top1},
             current_command(),
             details,
         )
@@ -254,6 +263,7 @@ def run_retrieval(args: argparse.Namespace) -> int:
         model = load_embedder(args.model)
         for name in args.pairs:
             pairs = builtin_pairs(name, args.split, fold)
+            print(f"{name}: {pairs.description}")  # says which split (content-grouped for Tux Paint, Asterisk)
             for direction, result in evaluate_pairs(model, pairs, chunk_size=args.chunk_size).items():
                 summary = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
                 chance = ", ".join(f"{k} {v:.4f}" for k, v in _chance(pairs, direction, result.ks).items())

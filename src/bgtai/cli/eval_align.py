@@ -116,16 +116,19 @@ def run_speech_words(args: argparse.Namespace) -> int:
         build_speech_words,
     )
     from bgtai.data import load_asterisk, load_fsdd
-    from bgtai.data.splits import is_test_item, split_rule
+    from bgtai.data.splits import ids_in_test, split_rule
     from bgtai.eval.results import EvalRecord, current_command, write_result
     from bgtai.io.tts import speak_cached
 
     if args.limit is not None and args.limit < 2:
         raise CommandError("--limit must be at least 2")
     try:
-        prompts = [item for item in (load_asterisk() if args.dataset == "asterisk" else load_fsdd()) if item.texts]
+        every_item = list(load_asterisk() if args.dataset == "asterisk" else load_fsdd())
     except FileNotFoundError as error:
         raise CommandError(str(error)) from error
+    # the split groups shared content, so it is decided over every item before any subset is drawn
+    test = ids_in_test(args.dataset, every_item)
+    prompts = [item for item in every_item if item.texts]
     if args.limit is None:
         subset = "all prompts" if args.dataset == "asterisk" else "all recordings"
     elif args.dataset == "asterisk":
@@ -138,7 +141,7 @@ def run_speech_words(args: argparse.Namespace) -> int:
         audio = [speak_cached(item.texts[0]) for item in prompts]
     else:
         audio = [item.audio for item in prompts]
-    test_of = {str(a): is_test_item(args.dataset, item) for a, item in zip(audio, prompts)}
+    test_of = {str(a): item.id in test for a, item in zip(audio, prompts)}
     items, skipped = build_speech_words(audio, progress=print, target=args.target)
     test_mask = np.array([test_of[i.source] for i in items])
 

@@ -4,13 +4,16 @@ Each module `bgtai.cli.<name>` defines `register(subparsers) -> None`, which add
 and sets `func` (called with the parsed namespace, returning the exit code). A command
 module that does not exist is left out; any other error while importing one surfaces.
 Bad inputs and `CommandError`s print one line per problem and exit with code 2;
-`--verbose` shows the traceback as well.
+`--verbose` shows the traceback as well. Ctrl-C prints one line and exits with 130 (128 +
+SIGINT); a command that can continue where it stopped sets `args.resumable = True`, and the
+line then gives the same command with `--resume`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 import traceback
 from types import ModuleType
@@ -55,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        _report_interrupt(args, sys.argv[1:] if argv is None else argv)
+        return 130
     except BadItemsError as error:
         _report(args, f"{len(error.bad)} bad input(s):", [f"  [{b.index}] {b.source}: {b.problem}" for b in error.bad])
     except BadInputError as error:
@@ -62,6 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as error:
         _report(args, str(error), [])
     return 2
+
+
+def _report_interrupt(args: argparse.Namespace, argv: list[str]) -> None:
+    if getattr(args, "verbose", False):
+        traceback.print_exc(file=sys.stderr)
+    hint = ""
+    if getattr(args, "resumable", False):
+        again = ["bgtai", *argv, *([] if "--resume" in argv else ["--resume"])]
+        hint = f"; continue with: {shlex.join(again)}"
+    # a fresh line: Ctrl-C usually lands in the middle of a progress bar
+    print(f"\nbgtai {args.command}: interrupted{hint}", file=sys.stderr)
 
 
 def _report(args: argparse.Namespace, headline: str, lines: list[str]) -> None:

@@ -1,16 +1,24 @@
-"""`bgtai train RECIPE ...`: training recipes, one sub-command each (only `gloss` for now).
+"""`bgtai train`: two forms, named together in its usage and help (see `USAGE`).
 
-Adding a recipe is adding one entry to `RECIPES`: a function that adds its arguments to a
-sub-parser, and one that runs it.
+- `bgtai train --recipe NAME [options]`: the joint embedding space from a recipe in
+  configs/recipes (`--list-recipes` lists them); options in `bgtai.cli.train_joint`.
+- `bgtai train gloss --corpus CORPUS [options]`: Langue2Gloss, a trainer with its own options.
+
+Adding such a trainer is adding one entry to `TRAINERS`: a function that adds its arguments
+to a sub-parser, and one that runs it. With no arguments `bgtai train` prints the usage and
+exits 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
+
+from bgtai.cli import CommandError
 
 
 def _add_gloss(parser: argparse.ArgumentParser) -> None:
@@ -45,21 +53,48 @@ def _run_gloss(args: argparse.Namespace) -> int:
     return 0
 
 
-# name -> (help, add arguments, run)
-RECIPES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+# name -> (help, add arguments, run): trainers with their own options, `bgtai train NAME ...`
+TRAINERS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "gloss": ("train Langue2Gloss (text/speech -> gloss) on ASLG-PC12 or PHOENIX-2014T", _add_gloss, _run_gloss),
 }
 
+USAGE = """%(prog)s --recipe NAME [--out DIR] [--set KEY=VALUE ...] [--resume] [...]
+       %(prog)s --list-recipes
+       %(prog)s gloss --corpus {aslg,phoenix} [--out DIR] [--members N] [...]"""
+DESCRIPTION = """Two kinds of training:
+  --recipe NAME       the joint embedding space, from a recipe in configs/recipes (or a JSON file);
+                      --list-recipes lists them. Under torchrun the same command trains with N processes.
+  gloss --corpus C    Langue2Gloss (text/speech -> gloss), with its own options: %(prog)s gloss --help"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("train", help="train a model from a recipe")
-    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
-    recipes = parser.add_subparsers(dest="recipe", metavar="RECIPE")
-    for name, (help_text, add_arguments, run) in RECIPES.items():
-        sub = recipes.add_parser(name, help=help_text)
+    parser = subparsers.add_parser("train", help="train the joint space (--recipe NAME) or Langue2Gloss (gloss)",
+                                   usage=USAGE, description=DESCRIPTION,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    def usage(args: argparse.Namespace) -> int:
+        parser.print_usage(sys.stderr)
+        print("bgtai train: error: give --recipe NAME (the joint space; --list-recipes lists them) "
+              "or gloss --corpus CORPUS (Langue2Gloss); --help says more", file=sys.stderr)
+        return 2
+
+    parser.set_defaults(func=usage)
+    # dest is not "recipe": that is --recipe's, which a sub-command name must not overwrite
+    trainers = parser.add_subparsers(dest="trainer", title="Langue2Gloss", metavar="gloss")
+    for name, (help_text, add_arguments, run) in TRAINERS.items():
+        sub = trainers.add_parser(name, help=help_text, prog=f"{parser.prog} {name}")
         add_arguments(sub)
         sub.set_defaults(func=run)
     # joint-space recipes: `bgtai train --recipe NAME` (options on the `train` parser itself)
     from bgtai.cli.train_joint import register_train
 
     register_train(parser)
+    joint = parser.get_default("func")
+
+    def train_joint_or_say_which(args: argparse.Namespace) -> int:
+        if args.recipe in TRAINERS:
+            raise CommandError(f"{args.recipe} is not a joint-space recipe; train it with `bgtai train {args.recipe} ...` "
+                               f"(see `bgtai train {args.recipe} --help`)")
+        return joint(args)
+
+    parser.set_defaults(func=train_joint_or_say_which)

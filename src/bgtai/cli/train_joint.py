@@ -1,4 +1,4 @@
-"""`bgtai train --recipe NAME [--out DIR] [--set key=value ...] [--resume]`: train the joint model.
+"""`bgtai train --recipe NAME [--out DIR] [--set key=value ...] [--manifest FILE.csv] [--resume]`: train the joint model.
 
 `register_train(parser)` adds these options to the `bgtai train` parser (the one that also
 holds the `gloss` sub-command): `--recipe` runs a joint-space recipe from
@@ -26,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser, required: bool = False) -> No
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a recipe value by dotted key, e.g. optim.lr=3e-4 or stages.0.epochs=2 (repeatable)")
     parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.pt after an interruption")
+    parser.add_argument("--manifest", dest="manifests", action="append", default=[], type=Path, metavar="FILE.csv",
+                        help="also train on the pairs of this CSV manifest (header audio,caption, image,caption, "
+                             "audio,image or speech,transcript; paths relative to its folder); repeatable. "
+                             "With --set 'data.sources=[]' only on them")
     parser.add_argument("--ds-net", action="store_true",
                         help="DS-Net data-pair selection: after a warm-up epoch, train only pairs whose alignment "
                              "loss is under a growing threshold (alignment.ds_net=true; see docs/DECISIONS.md)")
@@ -51,16 +55,25 @@ def run(args: argparse.Namespace) -> int:
     from bgtai.errors import BadInputError
     from bgtai.train.recipes import load_recipe, recipe_names
 
+    from bgtai.train.recipes import load_grounded_recipe, recipe_kind
+
     if args.list_recipes:
         for name in recipe_names():
-            print(f"{name}: {load_recipe(name).description}")
+            grounded = recipe_kind(name) == "grounded"
+            print(f"{name}: {(load_grounded_recipe(name) if grounded else load_recipe(name)).description}")
         return 0
     if not args.recipe:
         raise CommandError("give --recipe NAME (one of: " + ", ".join(recipe_names()) + ")")
+    if recipe_kind(args.recipe) == "grounded":
+        return run_grounded(args)
     recipe = load_recipe(args.recipe, recipe_overrides(args))
+    if args.manifests:  # added to the recipe's own manifests; absolute, so training.json says which file it was
+        listed = [{"path": str(path.resolve())} for path in args.manifests]
+        recipe.data = {**recipe.data, "manifests": [*recipe.data.get("manifests", []), *listed]}
     out = args.out or Path("runs") / recipe.name
     from bgtai.train.joint import train
 
+    args.resumable = True  # Ctrl-C from here on: `bgtai` prints this command with --resume
     try:
         summary = train(recipe, out, resume=args.resume, progress=not args.no_progress, snapshots=args.snapshots)
     except FileExistsError as error:
@@ -76,6 +89,32 @@ def run(args: argparse.Namespace) -> int:
     }
     print(json.dumps(report))
     print(f"best model: {summary.best}")
+    return 0
+
+
+def run_grounded(args: argparse.Namespace) -> int:
+    """A recipe of kind `grounded`: the bridges plus trained towers (`bgtai.train.grounded`), in seconds to minutes."""
+    from bgtai.eval.results import current_command
+    from bgtai.train.grounded import train_grounded
+    from bgtai.train.recipes import load_grounded_recipe
+
+    recipe = load_grounded_recipe(args.recipe, list(args.overrides))
+    if args.manifests:
+        listed = [{"path": str(path.resolve())} for path in args.manifests]
+        recipe.data = {**recipe.data, "manifests": [*recipe.data.get("manifests", []), *listed]}
+    out = args.out or Path("runs") / recipe.name
+    try:
+        summary = train_grounded(recipe, out, command=current_command())
+    except (ValueError, FileNotFoundError) as error:
+        from bgtai.errors import BadInputError
+
+        if isinstance(error, BadInputError):
+            raise
+        raise CommandError(f"recipe {recipe.name!r}: {error}") from error
+    print(json.dumps({"recipe": recipe.name, "design": recipe.model_config().design, "best_epoch": summary.best_epoch,
+                      "best_val_loss": None if math.isinf(summary.best_val_loss) else summary.best_val_loss,
+                      "seconds": round(summary.seconds, 1)}))
+    print(f"best model: {out / 'best'}")
     return 0
 
 

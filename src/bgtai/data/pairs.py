@@ -16,9 +16,17 @@ Sources (`PairOptions.sources`):
 - `esc50`: ESC-50 clips with class captions, only when `esc50` is not in `hold_out` (by
   default it is, so ESC-50 zero-shot stays zero-shot), and never from `esc50_exclude_folds`.
 
+Your own pairs: `PairOptions.manifests` lists CSV manifests (`bgtai.data.manifest_pairs`:
+audio,caption / image,caption / audio,image / speech,transcript), each checked row by row
+before any pair is made; a recipe's `data` section names them as
+`"manifests": [{"path": "my/pairs.csv", "kind": "audio,caption"}]` (`kind` may be left out).
+
 With `exclude_test` (the default) the test items of `bgtai.data.splits` (Tux Paint and
-Asterisk hashed 30 %, FSDD indices 0-4, COCO val2017) never become training pairs, so the
-retrieval figures of `bgtai eval retrieval` are measured on unseen items.
+Asterisk content groups hashed 30 %, FSDD indices 0-4, COCO val2017) never become training
+pairs, nor does any item sharing a sound, picture or caption with one of them, so the
+retrieval figures of `bgtai eval retrieval` are measured on unseen content. The split is
+decided over each dataset's whole item list, so COCO is loaded with both splits and then
+cut to `coco_splits`.
 
 Every choice (which clips a class keeps, which caption template) depends only on the
 inputs and `seed`, so the same options always give the same pairs.
@@ -33,7 +41,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bgtai.data.splits import check_fold, is_test_item
+from bgtai.data.manifest_pairs import ManifestSource, manifest_pairs
+from bgtai.data.splits import check_fold, ids_for_training
 from bgtai.gloss.view import gloss_view
 from bgtai.strict_fields import require_known_fields
 
@@ -77,6 +86,8 @@ class PairOptions:
     sources: list[str] = field(
         default_factory=lambda: ["sound_library", "urbansound8k", "tuxpaint", "coco", "fsdd", "asterisk", "class_pairs"]
     )
+    # CSV manifests of your own pairs (`ManifestSource`, or in a recipe {"path": ..., "kind": ...} or a bare path)
+    manifests: list[ManifestSource] = field(default_factory=list)
     hold_out: list[str] = field(default_factory=lambda: ["esc50"])
     per_class: int = 80  # UrbanSound8K and ESC-50 clips kept per class
     urbansound8k_folds: list[int] = field(default_factory=lambda: [1, 2, 3])
@@ -100,6 +111,7 @@ class PairOptions:
         unknown = sorted(set(self.sources) - set(SOURCES))
         if unknown:
             raise ValueError(f"unknown pair sources {unknown}; known: {', '.join(SOURCES)}")
+        self.manifests = [ManifestSource.parse(m) for m in self.manifests]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,8 +142,10 @@ def _template(key: str, seed: int) -> str:
 
 
 def build_pairs(options: PairOptions | None = None, root: Path | None = None) -> list[Pair]:
-    """Every pair of the chosen sources; `root` is the data root (default `bgtai.config.data_root()`)."""
+    """Every pair of the chosen sources, then of the manifests; `root`: the data root (default `data_root()`)."""
     options = options or PairOptions()
+    # the manifests first: a bad row fails before the (slower) built-in sources are read
+    own = [pair for manifest in options.manifests for pair in manifest_pairs(manifest)]
     builders = {
         "sound_library": _sound_library, "urbansound8k": _urbansound8k, "tuxpaint": _tuxpaint, "coco": _coco,
         "fsdd": _fsdd, "asterisk": _asterisk, "class_pairs": _class_pairs, "esc50": _esc50,
@@ -145,7 +159,7 @@ def build_pairs(options: PairOptions | None = None, root: Path | None = None) ->
         if cap is not None:
             made = _pick(made, cap, options.seed, key=lambda p: f"{p.group}|{p.audio}|{p.image}|{p.caption}")
         pairs.extend(made)
-    return pairs
+    return pairs + own
 
 
 def summarise(pairs: Iterable[Pair]) -> dict[str, int]:
@@ -165,9 +179,20 @@ def _root(root: Path | None, folder: str) -> Path | None:
 
 
 def _trainable(options: PairOptions, dataset: str, items: Iterable[Any]) -> list[Any]:
+    """The items training may use; `items` must be the dataset's whole list (the split groups shared content)."""
+    items = list(items)
     if not options.exclude_test:
-        return list(items)
-    return [item for item in items if not is_test_item(dataset, item, options.test_fold)]
+        return items
+    allowed = ids_for_training(dataset, items, options.test_fold)
+    return [item for item in items if str(item.id) in allowed]
+
+
+def _coco_items(options: PairOptions, root: Path | None) -> list[Any]:
+    """COCO items of `coco_splits` that training may use: split over both official splits, then cut."""
+    from bgtai.data import load_coco
+
+    everything = load_coco(_root(root, "coco_mini"))
+    return [item for item in _trainable(options, "coco", everything) if item.split in options.coco_splits]
 
 
 def _sound_library(options: PairOptions, root: Path | None) -> Iterable[Pair]:
@@ -231,17 +256,14 @@ def _tuxpaint(options: PairOptions, root: Path | None) -> Iterable[Pair]:
 
 
 def _coco(options: PairOptions, root: Path | None) -> Iterable[Pair]:
-    from bgtai.data import load_coco
-
-    for split in options.coco_splits:
-        for item in _trainable(options, "coco", load_coco(_root(root, "coco_mini"), split=split)):
-            for caption in item.texts:
-                yield Pair("coco caption", "coco", f"coco:{item.id}", image=item.image, caption=caption,
-                           visual_caption=caption, label=f"coco:{item.id}")
-                if options.gloss_view:
-                    gloss = gloss_view(caption)
-                    yield Pair("coco caption gloss", "coco", f"coco:{item.id}", image=item.image, caption=gloss,
-                               visual_caption=gloss, label=f"coco:{item.id}")
+    for item in _coco_items(options, root):
+        for caption in item.texts:
+            yield Pair("coco caption", "coco", f"coco:{item.id}", image=item.image, caption=caption,
+                       visual_caption=caption, label=f"coco:{item.id}")
+            if options.gloss_view:
+                gloss = gloss_view(caption)
+                yield Pair("coco caption gloss", "coco", f"coco:{item.id}", image=item.image, caption=gloss,
+                           visual_caption=gloss, label=f"coco:{item.id}")
 
 
 def _fsdd(options: PairOptions, root: Path | None) -> Iterable[Pair]:
@@ -264,16 +286,15 @@ def _asterisk(options: PairOptions, root: Path | None) -> Iterable[Pair]:
 
 def _class_pairs(options: PairOptions, root: Path | None) -> Iterable[Pair]:
     """UrbanSound8K clips of a class x pictures whose text names the class (class-level, not item-level)."""
-    from bgtai.data import load_coco, load_tuxpaint, load_urbansound8k
+    from bgtai.data import load_tuxpaint, load_urbansound8k
 
     pictures: list[tuple[str, Path, str]] = []  # (id, image, description)
     for item in _trainable(options, "tuxpaint", load_tuxpaint(_root(root, "tuxpaint"))):
         if item.image is not None and item.texts:
             pictures.append((f"tuxpaint:{item.id}", item.image, item.texts[0]))
-    for split in options.coco_splits:
-        for item in _trainable(options, "coco", load_coco(_root(root, "coco_mini"), split=split)):
-            if item.image is not None and item.texts:
-                pictures.append((f"coco:{item.id}", item.image, item.texts[0]))
+    for item in _coco_items(options, root):
+        if item.image is not None and item.texts:
+            pictures.append((f"coco:{item.id}", item.image, item.texts[0]))
     items = [i for i in load_urbansound8k(_root(root, "urbansound8k")) if i.fold in set(options.urbansound8k_folds)]
     clips = _class_clips(items, options.class_pairs_per_class, options.seed + 1)
     for label in sorted({str(c.label) for c in clips}):

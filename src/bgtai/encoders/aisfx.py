@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bgtai.atomic import apply_umask
 from bgtai.config import cache_dir
 from bgtai.encoders.base import Encoder
 from bgtai.io.audio import load_audio
@@ -59,6 +60,14 @@ _RUN_BLOCKS = 32  # blocks per shared pass (bounds memory on long files)
 ONNX_OPSET = 17
 
 
+AISFX_VERSION = "0.1.2"
+# aisfx pins numpy==1.23.0 and librosa==0.9.2 (against this package's numpy>=1.26), so it cannot be
+# a declared dependency: it is installed without its dependencies, and only its checkpoint and
+# network code (torch alone) are used
+INSTALL_COMMAND = f'pip install --no-deps "aisfx=={AISFX_VERSION}"'
+MISSING_WEIGHTS = f"aiSFX weights not found (encoder aisfx, the default for sound): install them with `{INSTALL_COMMAND}`"
+
+
 def checkpoint_path() -> Path | None:
     """The aiSFX checkpoint inside the installed package, found without importing it."""
     import importlib.util
@@ -73,7 +82,7 @@ def load_checkpoint() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """(state_dict, dataset table). The table holds numpy integers, so allow exactly those types."""
     path = checkpoint_path()
     if path is None or not path.is_file():
-        raise FileNotFoundError("aiSFX weights not found: install the package with `pip install --no-deps aisfx`")
+        raise FileNotFoundError(MISSING_WEIGHTS)
     from numpy._core.multiarray import scalar  # pickled under its numpy-1 name below
 
     allowed = [np.dtype, type(np.dtype(np.int64)), (scalar, "numpy.core.multiarray.scalar")]
@@ -84,9 +93,9 @@ def load_checkpoint() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
 
 def load_trunk() -> torch.nn.Module:
     """aiSFX's own `EmbeddingNet` (it runs unchanged on current torch) with the checkpoint's weights."""
+    weights, _ = load_checkpoint()  # first: a missing package gets the message with the install command
     from aisfx.models.cnn2d import EmbeddingNet
 
-    weights, _ = load_checkpoint()
     trunk = EmbeddingNet("max", 3, 1, 64)  # the arguments aiSFX's `load_bestModel` uses
     prefix = "embedding_net."
     trunk.load_state_dict({k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)})
@@ -113,7 +122,7 @@ class TimeMap(torch.nn.Module):
 def checkpoint_hash() -> str:
     path = checkpoint_path()
     if path is None or not path.is_file():
-        raise FileNotFoundError("aiSFX weights not found: install the package with `pip install --no-deps aisfx`")
+        raise FileNotFoundError(MISSING_WEIGHTS)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -130,7 +139,7 @@ def onnx_path() -> Path:
     model = TimeMap(load_trunk())
     fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
     os.close(fd)
-    os.chmod(tmp, 0o644)
+    apply_umask(tmp)  # mkstemp makes it 0600
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -182,13 +191,34 @@ def block_positions(start: int) -> tuple[int, int]:
     return first, first + BLOCK_POSITIONS
 
 
+def htk_mel_filters(
+    sample_rate: int = SAMPLE_RATE, n_fft: int = N_FFT, n_mels: int = N_MELS, f_min: float = F_MIN, f_max: float = F_MAX
+) -> np.ndarray:
+    """(n_mels, n_fft // 2 + 1) float32 triangular HTK-mel filters, each scaled to unit sum.
+
+    The same arithmetic, in the same order and precision, as `librosa.filters.mel(...,
+    htk=True, norm=1)` (aiSFX's call), written out so the default audio encoder needs no
+    librosa at run time; a test checks it against librosa.
+    """
+    fft_freqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sample_rate)
+    mel_edges = np.linspace(2595.0 * np.log10(1.0 + f_min / 700.0), 2595.0 * np.log10(1.0 + f_max / 700.0), n_mels + 2)
+    hz_edges = 700.0 * (10.0 ** (mel_edges / 2595.0) - 1.0)
+    widths = np.diff(hz_edges)
+    ramps = np.subtract.outer(hz_edges, fft_freqs)
+    weights = np.zeros((n_mels, 1 + n_fft // 2), dtype=np.float32)
+    for i in range(n_mels):
+        rising = -ramps[i] / widths[i]
+        falling = ramps[i + 2] / widths[i + 1]
+        weights[i] = np.maximum(0, np.minimum(rising, falling))
+    sums = np.sum(np.abs(weights).astype(np.float64), axis=-1, keepdims=True)  # librosa sums in float64
+    sums[sums < np.finfo(weights.dtype).tiny] = 1.0  # an empty filter stays zero
+    return (weights / sums).astype(np.float32)
+
+
 @functools.lru_cache(maxsize=1)
 def mel_filterbank() -> torch.Tensor:
-    """(N_MELS, N_FFT // 2 + 1) filters, built by librosa exactly as aiSFX's call builds them."""
-    import librosa
-
-    bank = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=F_MIN, fmax=F_MAX, htk=True, norm=1.0)
-    return torch.from_numpy(bank.astype(np.float32))
+    """(N_MELS, N_FFT // 2 + 1) filters, exactly as aiSFX's librosa call builds them."""
+    return torch.from_numpy(htk_mel_filters().astype(np.float32))
 
 
 def block_starts(n_frames: int) -> list[int]:

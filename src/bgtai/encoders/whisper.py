@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from bgtai.atomic import apply_umask
 from bgtai.config import cache_dir
 from bgtai.encoders.base import Encoder
 from bgtai.io.audio import fixed_windows, load_audio
@@ -217,7 +218,7 @@ class WhisperBaseEncoder(_WhisperEncoder):
                 for part in (first, second):
                     with part.open("rb") as source:
                         shutil.copyfileobj(source, out, length=16 << 20)
-            os.chmod(partial, 0o644)  # mkstemp creates it private
+            apply_umask(partial)  # mkstemp creates it private
             os.replace(partial, model)
         finally:
             if os.path.exists(partial):

@@ -1,6 +1,7 @@
 """What `--model PATH_OR_NAME` means for zero-shot and retrieval evaluation.
 
-A path is a trained joint model, loaded with `bgtai.load_model`. A name is a raw frozen
+A path is a trained joint model, loaded with `bgtai.load_model`; `bridges` is the untrained
+concept-bridge space (`bgtai.bridges.BridgeSpace`), the baseline beside every trained model. A name is a raw frozen
 encoder from the registry: it embeds one modality only, so it serves same-modality
 retrieval (Tux Paint speech -> sound, both audio) and nothing cross-modal.
 """
@@ -41,8 +42,15 @@ class RawEncoderEmbedder:
         return np.asarray(embed.encode(modality, list(inputs), encoder=self.name))
 
 
+BRIDGES = "bridges"
+
+
 def load_embedder(spec: str) -> JointEmbedder:
-    """A joint model from a path, or a raw encoder by registry name."""
+    """A joint model from a path, the bridges-only space (`bridges`), or a raw encoder by registry name."""
+    if spec == BRIDGES:
+        from bgtai.bridges import BridgeSpace
+
+        return BridgeSpace()
     path = Path(spec)
     if path.exists():
         import bgtai

@@ -12,11 +12,11 @@ import math
 import os
 import shlex
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bgtai.atomic import temporary_file
 from bgtai.errors import BadInputError
 
 REQUIRED = ("task", "dataset", "protocol", "model", "metrics", "command")
@@ -66,7 +66,7 @@ def write_result(record: EvalRecord, path: str | Path) -> Path:
     data["metrics"] = {name: float(v) for name, v in record.metrics.items()}
     data = _json_safe(data)
     text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = temporary_file(path)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)

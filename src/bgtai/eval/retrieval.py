@@ -99,15 +99,18 @@ SPLITS: tuple[str, ...] = ("test", "all")
 def select_split(dataset: str, items: Iterable[Any], split: Split, fold: int = 0) -> tuple[list[Any], str]:
     """The items of `split` ("test": the test items of `bgtai.data.splits`, which training leaves out) and its name.
 
+    `items` must be every item of `dataset`: the test split groups items that share content.
     `fold` is the test fold of the hashed datasets (`bgtai.data.splits.HASHED_FOLD_BOUNDS`) the model left out.
     """
-    from bgtai.data.splits import is_test_item, split_rule
+    from bgtai.data.splits import ids_in_test, split_rule
 
+    items = list(items)
     if split == "all":
-        return list(items), "all items (training items included)"
+        return items, "all items (training items included)"
     if split != "test":
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
-    return [item for item in items if is_test_item(dataset, item, fold)], f"test split: {split_rule(dataset, fold)}"
+    test = ids_in_test(dataset, items, fold)
+    return [item for item in items if str(item.id) in test], f"test split: {split_rule(dataset, fold)}"
 
 
 def tuxpaint_pairs(first: str, second: str, split: Split = "test", fold: int = 0) -> PairSet:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_model, save_model
 
+from bgtai.atomic import replace_folder, temporary_file, temporary_folder
 from bgtai.errors import BadInputError
 from bgtai.gloss.model import Langue2Gloss, Langue2GlossConfig
 from bgtai.gloss.vocab import Vocab
@@ -37,7 +37,7 @@ class GlossCheckpoint:
 def save_checkpoint(folder: str | Path, checkpoint: GlossCheckpoint) -> Path:
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    staging = temporary_folder(folder)
     try:
         config = checkpoint.model.config.to_dict()
         (staging / "config.json").write_text(json.dumps({"model": config, "meta": checkpoint.meta}, indent=2) + "\n")
@@ -46,14 +46,7 @@ def save_checkpoint(folder: str | Path, checkpoint: GlossCheckpoint) -> Path:
         (staging / "vocab.json").write_text(checkpoint.vocab.to_json())
         if checkpoint.source_vocab is not None:
             (staging / "source_vocab.json").write_text(checkpoint.source_vocab.to_json())
-        old = None
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            folder.rename(old)
-        staging.rename(folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_folder(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -84,7 +77,7 @@ def save_ensemble(folder: str | Path, members: list[Path], meta: dict[str, Any])
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     relative = [os.path.relpath(Path(member).resolve(), folder.resolve()) for member in members]
-    handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{ENSEMBLE_FILE}.")
+    handle, partial = temporary_file(folder / ENSEMBLE_FILE)
     with os.fdopen(handle, "w") as out:
         out.write(json.dumps({"members": relative, "meta": meta}, indent=2) + "\n")
     os.replace(partial, folder / ENSEMBLE_FILE)

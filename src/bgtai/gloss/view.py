@@ -17,7 +17,7 @@ from bgtai.gloss.rules import RuleGlosser
 
 @functools.lru_cache(maxsize=1)
 def _glosser() -> RuleGlosser:
-    return RuleGlosser(drop_copulas=True, drop_auxiliaries=True, corpus_artifacts=False)
+    return RuleGlosser(drop_copulas=True, drop_auxiliaries=True, aslg_artefacts=False)
 
 
 def gloss_view_with_sources(words: list[str]) -> list[tuple[str, int]]:

@@ -1,4 +1,13 @@
-"""Image decoding to RGB and a deterministic resize + centre crop."""
+"""Image decoding to RGB and a deterministic resize + centre crop.
+
+Size limits, checked on the header before any pixel is decoded (and on in-memory images):
+at most `MAX_PIXELS` (64 megapixels, a 9000 x 7100 photo; decoded as RGB about 200 MB) and a
+longer side at most `MAX_ASPECT` (50) times the shorter one. Beyond them an image is a
+`BadInputError` naming the file: a 30000 x 30000 decompression bomb (a 100 KB PNG) would need
+2.7 GB once decoded, and a 1 x 12000 strip, scaled so its shorter side is 224, would become
+224 x 2.7 million pixels. Pillow's own bomb check (`Image.DecompressionBombError` above
+179 Mpx, and its warning above 89 Mpx when warnings are errors) becomes the same error.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,22 @@ from PIL import Image, UnidentifiedImageError
 from bgtai.errors import BadInputError
 
 _WHITE = (255, 255, 255)
+MAX_PIXELS = 64_000_000
+MAX_ASPECT = 50.0
+
+
+def check_size(width: int, height: int, source: str) -> None:
+    """Reject an image too large or too elongated to decode and resize safely (see the module notes)."""
+    if width < 1 or height < 1:
+        raise BadInputError(source, f"image of {width} x {height} pixels has no pixels")
+    if width * height > MAX_PIXELS:
+        raise BadInputError(
+            source, f"image of {width} x {height} pixels ({width * height / 1e6:.0f} megapixels) is over the limit "
+                    f"of {MAX_PIXELS / 1e6:.0f} megapixels (bgtai.io.image.MAX_PIXELS); scale it down first")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise BadInputError(
+            source, f"image of {width} x {height} pixels is more elongated than {MAX_ASPECT:.0f}:1 "
+                    "(bgtai.io.image.MAX_ASPECT); crop it first")
 
 
 def _to_rgb(image: Image.Image, source: str) -> Image.Image:
@@ -44,6 +69,7 @@ def _to_rgb(image: Image.Image, source: str) -> Image.Image:
 def load_image(source: object) -> Image.Image:
     """A path, PIL image, HxW / HxWxC uint8 or float array, or CxHxW tensor to an RGB PIL image."""
     if isinstance(source, Image.Image):
+        check_size(*source.size, "<PIL image>")
         return _to_rgb(source, "<PIL image>")
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -53,11 +79,16 @@ def load_image(source: object) -> Image.Image:
         if path.stat().st_size == 0:
             raise BadInputError(name, "empty file (0 bytes)")
         try:
-            with Image.open(path) as opened:
+            with Image.open(path) as opened:  # reads the header only
+                check_size(*opened.size, name)
                 opened.load()  # decode now so a truncated file fails here, with its name
                 return _to_rgb(opened, name)
+        except BadInputError:
+            raise  # check_size, or a mode that cannot become RGB: already says what is wrong
         except UnidentifiedImageError as error:
             raise BadInputError(name, "not an image Pillow can read") from error
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise BadInputError(name, f"refused as a possible decompression bomb ({error})") from error
         except (OSError, SyntaxError, ValueError) as error:
             raise BadInputError(name, f"cannot decode image ({error})") from error
     if hasattr(source, "detach"):  # torch tensor (C, H, W) in [0, 1]
@@ -77,6 +108,7 @@ def _array_to_rgb(array: np.ndarray, source: str) -> Image.Image:
         raise BadInputError(source, f"image array of shape {array.shape}: expected HxW, HxWx3 or HxWx4")
     if array.size == 0:
         raise BadInputError(source, "empty image array")
+    check_size(array.shape[1], array.shape[0], source)
     if np.issubdtype(array.dtype, np.floating):
         if not np.all(np.isfinite(array)):
             raise BadInputError(source, "image array contains NaN or infinite values")

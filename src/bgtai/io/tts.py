@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from bgtai.atomic import apply_umask
 from bgtai.config import cache_dir
 from bgtai.errors import BadInputError
 
@@ -50,6 +51,7 @@ def speak(text: str, out_path: str | Path, voice: str = "en-us", rate: int = DEF
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".wav")
     os.close(handle)
+    apply_umask(temporary)  # mkstemp makes it 0600
     try:
         # the text goes on stdin: no length limit and nothing is read as an option
         result = subprocess.run(

@@ -186,7 +186,8 @@ def pad_sequences(sequences: Sequence[np.ndarray | Tensor]) -> FeatureBatch:
 
 
 def load_model(path: str | Path) -> JointModel:
-    """A `JointModel` from a folder written by `JointModel.save` (no network), in eval mode."""
+    """A `JointModel` from a folder written by `JointModel.save` (no network), in eval mode; a folder
+    written by `GroundedModel.save` (`bgtai.model.grounded`) gives that model, with the same `encode`."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -199,6 +200,10 @@ def load_model(path: str | Path) -> JointModel:
         header = json.loads(config_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadInputError(str(config_path), f"not valid JSON ({error})") from error
+    from bgtai.model.grounded import FORMAT as GROUNDED_FORMAT, load_grounded
+
+    if isinstance(header, dict) and header.get("format") == GROUNDED_FORMAT:
+        return load_grounded(folder)  # type: ignore[return-value]  # same encode(modality, inputs) contract
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise BadInputError(str(config_path), f"not a joint-model config (expected \"format\": \"{FORMAT}\")")
     try:

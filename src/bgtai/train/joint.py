@@ -12,7 +12,11 @@ Each epoch's batch order comes from `numpy.random.default_rng([seed, stage, epoc
 every epoch ends with a checkpoint (`OUT/checkpoint.pt`, written atomically) holding the
 weights, the momentum copy and queues, optimiser, schedule, torch RNG state and the log, so
 `resume=True` after a kill repeats the interrupted epoch exactly and ends where an
-uninterrupted run ends. A lower validation loss (symmetric InfoNCE at the objective's
+uninterrupted run ends. The checkpoint before it stays as `OUT/checkpoint.previous.pt`: a
+damaged `checkpoint.pt` (a truncated copy, a full disk) is reported and the run resumes
+from the previous one, or when neither reads, starts over from the weights of `OUT/best`.
+A run starting or resuming first checks `OUT` (before any features are loaded) and removes
+the temporaries a killed run left there. A lower validation loss (symmetric InfoNCE at the objective's
 temperature over the held-out pairs, no queue) replaces `OUT/best`, a model folder that
 `bgtai.load_model` reads. With several stages (Wav2CLIP-style), each stage starts from the
 previous stage's best model and `OUT/best` ends as the last stage's best.
@@ -31,7 +35,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import time
 import warnings
 from collections import Counter
@@ -45,6 +48,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from bgtai.atomic import check_target, replace_folder, sweep, temporary_file, temporary_folder
+from bgtai.errors import BadInputError
 from bgtai.eval.results import current_command
 from bgtai.losses import (
     PAIR_TERMS,
@@ -62,6 +67,7 @@ from bgtai.train.pair_alignment import AlignedModel, alignment_view
 from bgtai.train.recipes import Recipe, StageConfig
 
 CHECKPOINT = "checkpoint.pt"
+PREVIOUS_CHECKPOINT = "checkpoint.previous.pt"  # the one before: the fallback when checkpoint.pt is damaged
 BEST = "best"
 LOG = "log.csv"
 TRAINING_FILE = "training.json"  # beside a best model: the recipe, the command and the pairs that made it
@@ -552,21 +558,43 @@ class JointTrainer:
     def save_checkpoint(self) -> Path:
         path = self.out / CHECKPOINT
         self.out.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.out, prefix=f".{CHECKPOINT}.", suffix=".tmp")
+        handle, temporary = temporary_file(path)
         os.close(handle)
         try:
             torch.save(self.state(), temporary)
+            if path.exists():
+                # a kill between these two renames leaves only the previous checkpoint, which resuming reads
+                os.replace(path, self.out / PREVIOUS_CHECKPOINT)
             os.replace(temporary, path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
         return path
 
     def load_checkpoint(self) -> None:
-        state = torch.load(self.out / CHECKPOINT, map_location="cpu", weights_only=False)
+        """Resume from `checkpoint.pt`; if it is damaged, from the previous one, else start over from `best/`."""
+        path, state, problems = None, None, []
+        for name in (CHECKPOINT, PREVIOUS_CHECKPOINT):
+            candidate = self.out / name
+            if not candidate.exists():
+                continue
+            try:
+                state = torch.load(candidate, map_location="cpu", weights_only=False)
+            except Exception as error:  # noqa: BLE001 - whatever fails while reading it, the file is unusable
+                problems.append(f"{candidate} is damaged ({str(error).splitlines()[0] if str(error) else type(error).__name__})")
+                continue
+            if isinstance(state, dict) and "recipe" in state:
+                path = candidate
+                break
+            problems.append(f"{candidate} is damaged (not a training checkpoint)")
+        if path is None:
+            self._start_over_from_best(problems)
+            return
+        if problems:
+            warnings.warn("; ".join(problems) + f"; resuming from {path} (one epoch earlier)", stacklevel=2)
         # read through Recipe so a checkpoint from before a recipe section existed compares with its defaults
         if Recipe.from_dict(state["recipe"]).to_dict() != self.recipe.to_dict():
-            raise ValueError(f"{self.out / CHECKPOINT} was written by a different recipe; use another --out")
+            raise ValueError(f"{path} was written by a different recipe; use another --out")
         self.stage_index, self.epoch, self.step = state["stage_index"], state["epoch"], state["step"]
         self.best_val, self.history = state["best_val"], state["history"]
         self.model.load_state_dict(state["model"])
@@ -583,6 +611,22 @@ class JointTrainer:
             self.scheduler.load_state_dict(state["scheduler"])
             self.schedule_position = float(state.get("schedule_position", self.scheduler.last_epoch))
         torch.set_rng_state(state["torch_rng"])
+
+    def _start_over_from_best(self, problems: list[str]) -> None:
+        """No checkpoint reads: train from the start, from the weights of the best model so far."""
+        best = self.out / BEST
+        if not problems:
+            return  # no checkpoint at all: nothing to resume, a fresh run
+        try:
+            model = load_model(best)
+            self.model.load_state_dict(model.state_dict())
+        except Exception as error:  # noqa: BLE001 - no usable best model either
+            raise BadInputError(str(self.out / CHECKPOINT), "; ".join(problems) + f"; and {best} cannot be "
+                                f"loaded ({error}): remove {self.out} or choose another --out to start over") from error
+        if self.momentum is not None:
+            self.momentum.load_state_dict(model.state_dict())
+        warnings.warn("; ".join(problems) + f"; starting the run over from the weights of {best} "
+                      "(the schedule restarts at epoch 1)", stacklevel=3)
 
     def _write_log(self) -> None:
         # rewritten whole from the history, so a resumed run's log has no rows from the lost epoch
@@ -620,18 +664,30 @@ def warmup_cosine(step: int, warmup: int, total: int, min_ratio: float = 0.0) ->
 def save_model_atomically(model: JointModel, folder: Path, provenance: dict[str, Any] | None = None) -> Path:
     """Write the model (and `training.json` from `provenance`) into a temporary sibling folder, then swap it in."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    model.save(temporary)
-    if provenance is not None:
-        (temporary / TRAINING_FILE).write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    old = folder.parent / f".{folder.name}.old"
-    if old.exists():
-        shutil.rmtree(old)
-    if folder.exists():
-        os.replace(folder, old)
-    os.replace(temporary, folder)
-    shutil.rmtree(old, ignore_errors=True)
-    return folder
+    temporary = temporary_folder(folder)
+    try:
+        model.save(temporary)
+        if provenance is not None:
+            (temporary / TRAINING_FILE).write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return replace_folder(temporary, folder)
+
+
+def prepare_run_folder(out: Path, resume: bool) -> None:
+    """Before any work: `out` must be a folder that can be written; an existing checkpoint needs `resume`.
+
+    The main process then sweeps what a killed run left there (temporary checkpoints and model folders).
+    """
+    check_target(out, folder=True)
+    checkpoints = [out / name for name in (CHECKPOINT, PREVIOUS_CHECKPOINT) if (out / name).exists()]
+    if checkpoints and not resume:
+        raise FileExistsError(f"{checkpoints[0]} exists: pass resume=True (--resume) or choose another --out")
+    if distributed.is_main():
+        for target in (CHECKPOINT, BEST):
+            sweep(out, target)
+        sweep(out / EPOCHS_DIR, None)
 
 
 def train(
@@ -648,16 +704,16 @@ def train(
     try:
         from bgtai.data.pairs import PairOptions, build_pairs
 
+        prepare_run_folder(Path(out), resume)
+
         options = PairOptions.from_dict(recipe.data)
         if data is None:
             pairs = build_pairs(options)
             data = TrainData.from_pairs(pairs, recipe.joint_config().front_ends, progress=progress and distributed.is_main())
         data = data.with_audio_cut(options.max_audio_frames)
         trainer = JointTrainer(recipe, out, data, progress=progress, on_step=on_step, snapshots=snapshots)
-        if resume and (Path(out) / CHECKPOINT).exists():
+        if resume:
             trainer.load_checkpoint()
-        elif (Path(out) / CHECKPOINT).exists() and not resume:
-            raise FileExistsError(f"{Path(out) / CHECKPOINT} exists: pass resume=True (--resume) or choose another --out")
         return trainer.run()
     finally:
         distributed.teardown(created)

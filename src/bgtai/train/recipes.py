@@ -156,3 +156,25 @@ def load_recipe(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Reci
         return Recipe.from_dict(apply_overrides(data, overrides))
     except (TypeError, ValueError, IndexError) as error:
         raise BadInputError(str(path), f"bad recipe ({error})") from error
+
+
+def recipe_kind(name_or_path: str | Path) -> str:
+    """`grounded` for a recipe of the grounded model (`bgtai.train.grounded`), `joint` for every other."""
+    path = recipe_path(name_or_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise BadInputError(str(path), f"not a readable JSON recipe ({error})") from error
+    return str(data.get("kind", "joint")) if isinstance(data, dict) else "joint"
+
+
+def load_grounded_recipe(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Any:
+    """A `GroundedRecipe` (recipe kind `grounded`), with `key=value` overrides applied."""
+    from bgtai.train.grounded import GroundedRecipe
+
+    path = recipe_path(name_or_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return GroundedRecipe.from_dict(apply_overrides(data, overrides))
+    except (TypeError, ValueError, IndexError) as error:
+        raise BadInputError(str(path), f"bad recipe ({error})") from error

@@ -47,7 +47,12 @@ class BridgeSpace:
         """(N, classes) pooled scores of the modality's classifier head."""
         from bgtai import embed
 
+        from bgtai.bridges.heads import scores_from_features
+
         vocabulary = VOCABULARIES[self.vocabularies[modality]]
+        from_features = scores_from_features(vocabulary.scorer, modality, inputs, self.progress)
+        if from_features is not None:  # the head on the cached features: no second run of the network
+            return from_features
         return embed.encode(modality, list(inputs), encoder=vocabulary.scorer, normalize=False, progress=self.progress)
 
     def concept_vectors(self, modality: str, scores: np.ndarray) -> np.ndarray:

@@ -141,19 +141,27 @@ def _run_model(args: argparse.Namespace, out: Path, inputs: list[str]) -> int:
     if args.no_normalize:
         raise CommandError("--no-normalize does not apply to --model: joint embeddings are unit-norm by construction")
     model = _load_joint_model(args.model)
-    if args.modality not in model.config.front_ends:
+    if args.modality not in model.modalities:
         raise CommandError(f"--model {args.model} embeds {', '.join(model.modalities)}, not {args.modality}")
-    front_end = model.config.front_ends[args.modality]
+    grounded = not hasattr(model, "embed_sequences")  # a GroundedModel (bridges + towers): it embeds raw inputs
+    if grounded:
+        fronts = model.config.front_ends.get(args.modality, ["minilm"])  # type: ignore[union-attr]
+        front_end = "+".join(fronts)
+    else:
+        front_end = model.config.front_ends[args.modality]
     # what JointModel.encode does (front-end sequences, then the trained parts), with skip_bad so that every
     # bad input is listed, and sharding
     batch = encode_sequence(
-        args.modality, inputs, encoder=front_end, batch_size=args.batch_size, cache=not args.no_cache,
+        args.modality, inputs, encoder=front_end.split("+")[0], batch_size=args.batch_size, cache=not args.no_cache,
         skip_bad=True, shard=args.shard, workers=args.workers,
     )
     if batch.bad and not args.skip_bad:
         raise BadItemsError(batch.bad)
-    good = [sequence for sequence, ok in zip(batch.features, batch.ok) if ok]
-    vectors = model.embed_sequences(args.modality, good)
+    if grounded:  # the first front-end found the bad inputs; the model embeds the good ones through all of its parts
+        vectors = model.encode(args.modality, [inputs[int(i)] for i in batch.indices[batch.ok]])
+    else:
+        good = [sequence for sequence, ok in zip(batch.features, batch.ok) if ok]
+        vectors = model.embed_sequences(args.modality, good)
     folder = str(args.model.resolve())
     sidecar = {
         "format": SIDECAR_FORMAT,

@@ -22,7 +22,7 @@ from bgtai import __version__
 from bgtai.cli import CommandError
 from bgtai.errors import BadInputError, BadItemsError
 
-COMMAND_MODULES = ["embed", "encoders", "datasets", "eval", "report", "gloss", "train", "align", "demo"]
+COMMAND_MODULES = ["embed", "transcribe", "encoders", "datasets", "eval", "report", "gloss", "train", "align", "demo"]
 
 
 def command_modules() -> list[ModuleType]:

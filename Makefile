@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.setup-done
-DEBIAN_PACKAGES := espeak-ng
+DEBIAN_PACKAGES := espeak-ng chromium
 # The datasets are found through BGTAI_DATA, else ../shared/data beside the checkout (see README).
 
 .PHONY: help setup demo test test-fast test-integration bench lint clean

@@ -94,9 +94,9 @@ def test_eval_align_on_asterisk_scores_every_aligner_and_saves_one_for_bgtai_ali
     capsys.readouterr()
     assert main(["align", str(speech), "Please enter your mailbox number.", "--dsnet", str(model),
                  "--plot", str(tmp_path / "a.png")]) == 0
-    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("DS-Net:"))
-    found = re.findall(r"(\w+)@([0-9.]+)s", line)
-    assert [w for w, _ in found] == ["please", "enter", "your", "mailbox", "number"]
-    times = [float(t) for _, t in found]
+    # the word table: one row per word, the DS-Net time second to last (`bgtai.cli.align`)
+    rows = [re.split(r"\s{2,}", x.strip()) for x in capsys.readouterr().out.splitlines() if re.match(r"^\d+\s{2,}", x)]
+    assert [row[1] for row in rows] == ["Please", "enter", "your", "mailbox", "number"]
+    times = [float(row[-2]) for row in rows]
     assert times == sorted(times) and times[-1] <= sf.info(str(speech)).duration
     assert (tmp_path / "a.png").stat().st_size > 0

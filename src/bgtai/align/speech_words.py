@@ -61,18 +61,35 @@ def normalise_word(word: str) -> str:
     return re.sub(r"[^\w']+", "", word.lower())
 
 
-def word_timings(paths: Sequence[str | Path], progress: Callable[[str], None] | None = None) -> list[list[tuple[str, float, float]]]:
-    """(word, start, end) per file from Whisper tiny.en, cached by file content."""
+def word_timings(
+    paths: Sequence[str | Path], progress: Callable[[str], None] | None = None, status: Callable[[str], None] | None = None
+) -> list[list[tuple[str, float, float]]]:
+    """(word, start, end) per file from Whisper tiny.en, cached by file content.
+
+    `progress` hears a count every 25 files; `status` hears each slow step as it starts (loading
+    Whisper, transcribing a file), for a command that times one file and should not sit silent.
+    """
     import functools
 
     from bgtai.cache import text_per_file
     from bgtai.encoders.registry import get_encoder
 
+    say = status or (lambda message: None)
+
+    @functools.cache  # loaded on the first miss only
+    def whisper() -> Any:
+        say(f"loading Whisper ({SPEECH_ENCODER}) ...")
+        return get_encoder(SPEECH_ENCODER, "audio")
+
+    def transcribe(path: str | Path) -> str:
+        model = whisper()
+        say(f"transcribing {Path(path).name} with word timestamps ...")
+        return json.dumps(model.transcribe_words(str(path)))
+
     folder = cache_dir() / "word-timings" / SPEECH_ENCODER
-    whisper = functools.cache(lambda: get_encoder(SPEECH_ENCODER, "audio"))  # loaded on the first miss only
     out = []
     for number, path in enumerate(paths):
-        stored = text_per_file(path, folder, ".json", lambda path=path: json.dumps(whisper().transcribe_words(str(path))))
+        stored = text_per_file(path, folder, ".json", lambda path=path: transcribe(path))
         out.append([tuple(w) for w in json.loads(stored)])
         if progress is not None and (number + 1) % 25 == 0:
             progress(f"word timings: {number + 1}/{len(paths)}")
@@ -197,3 +214,43 @@ def text_tokens(text: str, target: str) -> tuple[list[str], np.ndarray]:
     if not tokens:
         raise ValueError(f"no {target} tokens in {text!r}")
     return tokens, np.asarray(bgtai.encode("text", tokens, encoder=WORD_ENCODER, progress=False), dtype=np.float32)
+
+
+def load_aligner(path: str | Path) -> tuple[Any, dict[str, Any]]:
+    """A speech aligner written by `save_aligner` (`bgtai eval align --save-model`): (DSNet, its input recipe).
+
+    Raises `BadInputError` naming the file when it is missing, unreadable or not such an aligner.
+    """
+    import torch
+
+    from bgtai.align.dsnet import DSNet, DSNetConfig
+    from bgtai.errors import BadInputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise BadInputError(str(path), "no such file (write one with `bgtai eval align --dataset asterisk --save-model FILE`)")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # torch raises several types for a damaged or foreign file
+        raise BadInputError(str(path), f"cannot be read as a saved aligner ({type(error).__name__}: {error})") from error
+    inputs = saved.get("inputs") if isinstance(saved, dict) else None
+    if not inputs or "config" not in saved or "state" not in saved:
+        raise BadInputError(str(path), "not a speech aligner saved by `bgtai eval align --save-model` "
+                                       "(it names no inputs, so its steps cannot be read as seconds)")
+    model = DSNet(DSNetConfig(**saved["config"]))
+    model.load_state_dict(saved["state"])
+    return model, inputs
+
+
+def aligner_times(model: Any, inputs: dict[str, Any], audio: str | Path, text: str) -> tuple[list[str], np.ndarray]:
+    """The aligner's tokens of `text` (its words, or gloss tokens) and the time (s) it gives each: its step's centre."""
+    import bgtai
+    from bgtai.align.dsnet import path_indices
+
+    pool = int(inputs["audio"]["pool"])
+    frames = bgtai.encode_sequence("audio", [audio], encoder=inputs["audio"]["encoder"], progress=False).features[0]
+    source = pool_frames(frames, pool)
+    tokens, vectors = text_tokens(text, inputs["text"])
+    # one step per token, strictly increasing when there are enough steps (as it was scored)
+    a_hat, _ = model.align(source, vectors, strict=len(source) >= len(tokens))
+    return tokens, (path_indices(a_hat) + 0.5) * pool * FRAME_S

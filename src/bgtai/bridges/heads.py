@@ -59,8 +59,10 @@ def _audioset_weights() -> tuple[np.ndarray, np.ndarray]:
 def audioset_scores(sequence: np.ndarray) -> np.ndarray:
     """The mean over patches of sigmoid(YAMNet's classifier on each patch's 1024-d embedding): `yamnet-tags` pooled."""
     weight, bias = _audioset_weights()
+    from scipy.special import expit  # a sigmoid that does not overflow on very negative logits
+
     logits = np.asarray(sequence, dtype=np.float64) @ weight.T + bias
-    return (1.0 / (1.0 + np.exp(-logits))).mean(axis=0).astype(np.float32)
+    return expit(logits).mean(axis=0).astype(np.float32)
 
 
 FEATURE_HEADS: dict[str, FeatureHead] = {

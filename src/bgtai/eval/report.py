@@ -280,6 +280,9 @@ def render_report(results_dir: str | Path, out_path: str | Path, plots_dir: str 
         "that made it.",
         "",
     ]
+    from bgtai.eval.grounded_summary import render_grounded_headline
+
+    lines += render_grounded_headline(records, lambda path: _relative(path, out_dir))
     lines += render_joint_summary(records, lambda path: _relative(path, out_dir))
     own_sections = {"efficiency"}  # tasks with a section of their own, not a generic table
     tasks = list(TASKS) + sorted({r.task for r in records} - set(TASKS) - own_sections)

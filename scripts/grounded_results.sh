@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bgtai=".venv/bin/bgtai"
-recipes="${RECIPES:-default ridge-baseline grounded-concat grounded-features-only}"
+recipes="${RECIPES:-default ridge-baseline grounded-residual-full grounded-concat grounded-features-only}"
 pairs=(tuxpaint-sound-image tuxpaint-sound-text tuxpaint-image-text coco-image-text fsdd-speech-text asterisk-speech-text)
 score() {  # score MODEL TAG
   $bgtai eval zeroshot --dataset esc50 --model "$1" --json "results/zeroshot-esc50-$2.json"

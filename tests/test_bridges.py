@@ -67,3 +67,11 @@ def test_bridge_space_puts_audio_on_the_mix_of_its_named_classes(toy_vocabulary)
     np.testing.assert_allclose(text, embed.encode("text", ["thing1"], encoder="tiny-text"), atol=1e-6)
     with pytest.raises(ValueError, match="not 'image'"):
         space.encode("image", [np.zeros((8, 8, 3), np.uint8)])
+
+
+def test_numbers_in_transcripts_become_words():
+    from bgtai.bridges.space import numbers_as_words
+
+    assert numbers_as_words("7 .") == "seven ."
+    assert numbers_as_words("press 1 then 42") == "press one then forty-two"
+    assert numbers_as_words("mp3 files") == "mp3 files"  # only whole numbers

@@ -13,6 +13,7 @@ reported beside.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,15 @@ from bgtai.bridges.concepts import concept_mix
 from bgtai.bridges.vocabulary import TEXT_ENCODER, VOCABULARIES, label_vectors
 
 SPEECH_CLASS = "Speech"
+_NUMBER = re.compile(r"\b\d+\b")
+
+
+def numbers_as_words(text: str) -> str:
+    """'press 7 now' -> 'press seven now': Whisper writes numbers as digits; a sentence encoder reads the
+    digit and the word as different tokens, so a spoken "seven" would miss the text "seven"."""
+    from num2words import num2words
+
+    return _NUMBER.sub(lambda match: num2words(int(match.group())), text)
 MODALITY_VOCABULARY = {"audio": "audioset", "image": "imagenet"}
 
 
@@ -88,7 +98,7 @@ class BridgeSpace:
         if not spoken:
             return vectors
         texts = transcribe([inputs[i] for i in spoken], encoder=self.transcriber)
-        heard = [(i, text) for i, text in zip(spoken, texts) if text.strip()]
+        heard = [(i, numbers_as_words(text)) for i, text in zip(spoken, texts) if text.strip()]
         if not heard:
             return vectors
         said = embed.encode("text", [text for _, text in heard], encoder=self.text_encoder, progress=False)

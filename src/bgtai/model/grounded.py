@@ -55,6 +55,9 @@ class GroundedConfig:
     feature_dims: dict[str, int] = field(default_factory=dict)  # modality -> concatenated feature width
     hidden: int = 512
     dropout: float = 0.2
+    # residual design: the learned correction is scaled by this at inference and in training (1.0: all of it);
+    # below 1 it keeps more of the bridges' label knowledge (weight-space ensembling towards the bridges)
+    residual_scale: float = 1.0
     bridges: BridgeSettings = field(default_factory=BridgeSettings)
 
     def __post_init__(self) -> None:
@@ -71,15 +74,21 @@ class GroundedConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GroundedConfig:
+        from bgtai.strict_fields import require_known_fields
+
+        require_known_fields(cls, data, "grounded model settings")
+        if isinstance(data.get("bridges"), dict):
+            require_known_fields(BridgeSettings, data["bridges"], "bridge settings")
         return cls(**json.loads(json.dumps(data)))
 
 
 class Tower(nn.Module):
     """One modality's map from (features, bridge) to the space."""
 
-    def __init__(self, design: str, in_dim: int, hidden: int, dropout: float) -> None:
+    def __init__(self, design: str, in_dim: int, hidden: int, dropout: float, residual_scale: float = 1.0) -> None:
         super().__init__()
         self.design = design
+        self.residual_scale = residual_scale
         self.register_buffer("mean", torch.zeros(in_dim))
         self.register_buffer("scale", torch.ones(in_dim))
         if design == "ridge":
@@ -109,7 +118,7 @@ class Tower(nn.Module):
         elif self.design == "concat":
             out = self.mlp(torch.cat([x, bridge], dim=-1))
         else:
-            out = bridge + self.mlp(torch.cat([x, bridge], dim=-1))
+            out = bridge + self.residual_scale * self.mlp(torch.cat([x, bridge], dim=-1))
         return nn.functional.normalize(out, dim=-1)
 
 
@@ -118,7 +127,8 @@ class GroundedModel(nn.Module):
         super().__init__()
         self.config = config
         self.towers = nn.ModuleDict(
-            {m: Tower(config.design, config.feature_dims.get(m, 0), config.hidden, config.dropout) for m in config.front_ends}
+            {m: Tower(config.design, config.feature_dims.get(m, 0), config.hidden, config.dropout, config.residual_scale)
+             for m in config.front_ends}
         )
         self._space: Any = None
 

@@ -57,7 +57,11 @@ class GroundedRecipe:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GroundedRecipe:
         require_known_fields(cls, data, "grounded recipe")
-        return cls(**json.loads(json.dumps(data)))
+        recipe = cls(**json.loads(json.dumps(data)))
+        if recipe.kind != KIND:
+            raise ValueError(f"kind must be {KIND!r}, not {recipe.kind!r}")
+        recipe.model_config(), recipe.pair_options()  # unknown or bad model and data settings fail here, before any work
+        return recipe
 
     def model_config(self) -> GroundedConfig:
         return GroundedConfig.from_dict(self.model)

@@ -173,6 +173,7 @@ def train_grounded(
         "best_epoch": best_epoch,
         "best_val_loss": best_loss,
         "history": history,
+        "seconds": round(time.perf_counter() - started, 1),  # pairs, features (cached or not) and fitting
     }
     save_model_atomically(model.eval(), out / "best", provenance)  # type: ignore[arg-type]
     seconds = time.perf_counter() - started

@@ -189,15 +189,10 @@ class GroundedModel(nn.Module):
         return self.embed_arrays(modality, *self.tower_inputs(modality, inputs, progress))
 
     def save(self, path: str | Path) -> Path:
-        from safetensors.torch import save_file
+        """`config.json` and `model.safetensors` in the folder `path`, as `JointModel.save` writes them."""
+        from bgtai.model.joint import write_model_folder
 
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        header = {"format": FORMAT, "config": self.config.to_dict()}
-        (folder / CONFIG_FILE).write_text(json.dumps(header, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        state = {name: tensor.detach().contiguous() for name, tensor in self.state_dict().items()}
-        save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": FORMAT})
-        return folder
+        return write_model_folder(path, FORMAT, self.config.to_dict(), self)
 
 
 def is_grounded_folder(path: str | Path) -> bool:

@@ -161,15 +161,20 @@ class JointModel(nn.Module):
 
     def save(self, path: str | Path) -> Path:
         """Write `config.json` and `model.safetensors` into the folder `path` (made if needed)."""
-        from safetensors.torch import save_file
+        return write_model_folder(path, FORMAT, self.config.to_dict(), self)
 
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        header = {"format": FORMAT, "config": self.config.to_dict()}
-        (folder / CONFIG_FILE).write_text(json.dumps(header, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        state = {name: tensor.detach().contiguous() for name, tensor in self.state_dict().items()}
-        save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": FORMAT})
-        return folder
+
+def write_model_folder(path: str | Path, format_name: str, config: dict[str, Any], module: nn.Module) -> Path:
+    """`config.json` ({"format", "config"}) and `model.safetensors` of `module` in the folder `path` (made if needed)."""
+    from safetensors.torch import save_file
+
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    header = {"format": format_name, "config": config}
+    (folder / CONFIG_FILE).write_text(json.dumps(header, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    state = {name: tensor.detach().contiguous() for name, tensor in module.state_dict().items()}
+    save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": format_name})
+    return folder
 
 
 def pad_sequences(sequences: Sequence[np.ndarray | Tensor]) -> FeatureBatch:

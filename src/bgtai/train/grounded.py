@@ -124,7 +124,8 @@ def task_examples(pairs: list[Pair], val_fraction: float, seed: int) -> tuple[di
 def info_nce(left: Tensor, right: Tensor, keys: list[str], temperature: float) -> Tensor:
     """Symmetric InfoNCE; columns whose key equals the row's key (other than the diagonal) are masked out."""
     logits = left @ right.T / temperature
-    key_ids = torch.tensor([hash(k) for k in keys])
+    ids: dict[str, int] = {}
+    key_ids = torch.tensor([ids.setdefault(k, len(ids)) for k in keys])
     same = (key_ids[:, None] == key_ids[None, :]) & ~torch.eye(len(keys), dtype=torch.bool)
     logits = logits.masked_fill(same, float("-inf"))
     target = torch.arange(len(keys))

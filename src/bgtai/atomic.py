@@ -6,7 +6,7 @@ private (0600 / 0700) whatever the umask, and the rename keeps that mode, so eve
 would be unreadable to the group: `temporary_file` and `temporary_folder` give it the mode
 a plain `open()` / `mkdir()` would (0666 / 0777 less the umask).
 
-Temporaries are named `.NAME.XXXXXXXX.tmp` beside the target `NAME`; a folder being replaced
+Temporaries are named `.NAME.<random>.tmp` beside the target `NAME`; a folder being replaced
 waits as `.NAME.old` for the instant of the swap. `sweep(folder, NAME)` removes what a killed
 run left of these (restoring `.NAME.old` when `NAME` itself is gone).
 """

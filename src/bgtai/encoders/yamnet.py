@@ -39,6 +39,7 @@ import importlib.util
 import math
 import threading
 import zipfile
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any, Literal
 
@@ -500,8 +501,9 @@ class _YamnetBase(Encoder):
         """(n, 96, 64) float32 log-mel patches of the clip, mono 16 kHz."""
         return patches_of(load_audio(item, target_sr=SAMPLE_RATE).samples)
 
+    @abstractmethod
     def _select(self, embeddings: np.ndarray, logits: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Which of the graph's two outputs (or a function of them) this encoder returns per patch."""
 
     def encode_prepared(self, batch: list[Any]) -> list[np.ndarray]:
         if not batch:

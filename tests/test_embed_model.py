@@ -15,6 +15,7 @@ from bgtai.cli.main import main
 from bgtai.losses.infonce import NO_LABEL
 from bgtai.train.joint import TrainData, train
 from bgtai.train.recipes import Recipe
+from tiny_models import tiny_model_settings
 
 TEXTS = ["a dog barks", "rain on a tin roof", "church bells ring", "a car passes by", "birds at dawn"]
 DIM = 16  # the tiny front-ends' width
@@ -39,13 +40,7 @@ def _made_up_data(seed: int = 0, count: int = 24) -> TrainData:
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     recipe = Recipe.from_dict({
         "name": "tiny-embed",
-        "model": {
-            "front_ends": {"text": "tiny-text", "audio": "tiny-audio", "image": "tiny-image"},
-            "language": {"width": 16, "layers": 1, "heads": 2, "ffn": 32, "dropout": 0.0},
-            "image": {"width": 16, "layers": 1, "heads": 2, "ffn": 32, "dropout": 0.0, "max_patches": 64,
-                      "mlp_hidden": 16, "out_dim": 16},
-            "heads": {"dim": 8, "hidden": 16},
-        },
+        "model": tiny_model_settings(),
         "objective": {"kind": "moco", "queue_size": 40},
         "stages": [{"variant": "av", "epochs": 1}],
         "optim": {"lr": 3e-3, "batch_size": 8, "val_fraction": 0.2},

@@ -17,6 +17,7 @@ from bgtai.errors import BadInputError
 from bgtai.model.joint import load_model
 from bgtai.train.joint import TRAINING_FILE, train
 from bgtai.train.recipes import Recipe
+from tiny_models import tiny_model_settings
 
 CONCEPTS = [("dog", 220.0, (200, 40, 40)), ("rain", 440.0, (40, 200, 40)), ("bell", 880.0, (40, 40, 200)),
             ("car", 330.0, (200, 200, 40))]
@@ -59,13 +60,7 @@ def make_manifests(folder: Path, copies: int = 3) -> dict[str, Path]:
 def tiny_recipe(data: dict, epochs: int = 2) -> dict:
     return {
         "name": "tiny-manifest",
-        "model": {
-            "front_ends": {"text": "tiny-text", "audio": "tiny-audio", "image": "tiny-image"},
-            "language": {"width": 16, "layers": 1, "heads": 2, "ffn": 32, "dropout": 0.0},
-            "image": {"width": 16, "layers": 1, "heads": 2, "ffn": 32, "dropout": 0.0, "max_patches": 64,
-                      "mlp_hidden": 16, "out_dim": 16},
-            "heads": {"dim": 8, "hidden": 16},
-        },
+        "model": tiny_model_settings(),
         "objective": {"kind": "slava", "queue_size": 40},
         "stages": [{"variant": "av", "epochs": epochs}],
         "optim": {"lr": 3e-3, "batch_size": 4, "val_fraction": 0.25, "warmup_fraction": 0.1},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bgtai.eval.ablation_report import alignment_settings
-from bgtai.eval.report import render_report
+from bgtai.eval.report import build_report
 from bgtai.eval.results import EvalRecord, write_result
 
 
@@ -25,8 +25,9 @@ def test_only_models_trained_with_alignment_get_a_row(tmp_path: Path) -> None:
         details = {"trained_by": command, "recipe": "r"}
         write_result(EvalRecord("zeroshot", "esc50", "p", f"runs/{name}/best", {"top1": 0.25}, "bgtai eval", details),
                      results / f"zs-{name}.json")
-    text = render_report(results, tmp_path / "RESULTS.md")
-    section = text[text.index("## Alignment ablation"):]
+    report = build_report(results, tmp_path / "RESULTS.md")
+    section = report.pages["ablation.md"]  # its own detail page, linked from the front page
     rows = [line for line in section.splitlines() if line.startswith("| runs/")]
     assert len(rows) == 1 and rows[0].startswith("| runs/aligned/best | CE + SP | yes | yes | whole clips |")
-    assert "[0.2500]" in rows[0] and rows[0].count("not run") == 4
+    assert "[0.2500](../../results/zs-aligned.json)" in rows[0] and rows[0].count("not run") == 4
+    assert "(docs/results/ablation.md)" in report.front

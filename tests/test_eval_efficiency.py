@@ -85,7 +85,7 @@ def test_summary_takes_the_last_epoch_and_the_best(tmp_path) -> None:
 
 
 def test_report_has_one_row_per_configuration_with_time_against_base(tmp_path) -> None:
-    from bgtai.eval.report import render_report
+    from bgtai.eval.report import build_report
     from bgtai.eval.results import EvalRecord, write_result
 
     curves = {"base": [{"epoch": 1, "seconds": 20.0, "pairs": 10, "zeroshot-esc50": 0.2}],
@@ -96,8 +96,8 @@ def test_report_has_one_row_per_configuration_with_time_against_base(tmp_path) -
     record = EvalRecord("efficiency", "esc50", "made-up", "tiny", metrics, "bgtai eval efficiency ...",
                         {"curves": curves, "trained_by": {"base": "bgtai train A", "ds-net": "bgtai train B"}})
     write_result(record, tmp_path / "results" / "efficiency.json")
-    text = render_report(tmp_path / "results", tmp_path / "RESULTS.md")
+    text = build_report(tmp_path / "results", tmp_path / "RESULTS.md").pages["efficiency.md"]
     rows = [line for line in text.splitlines() if line.startswith(("| base", "| ds-net"))]
     assert rows[0].startswith("| base | 20 | 18 | 1.00x | 10 | 0.2000 (0.2000)")
     assert rows[1].startswith("| ds-net | 15 | 9 | 0.50x | 5 | 0.2500 (0.2500)")
-    assert "`bgtai train B`" in text and text.count("## Training efficiency") == 1
+    assert "`bgtai train B`" in text and text.count("# Training efficiency") == 1

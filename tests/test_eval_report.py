@@ -1,4 +1,5 @@
-"""Result files round-trip; the report puts every figure in its cell with a link and its command."""
+"""Result files round-trip with their provenance; the report's front page leads with the headline table and
+links one detail page per task, where every figure sits in its cell with a link, its command and provenance."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from pathlib import Path
 import pytest
 
 from bgtai.errors import BadInputError
-from bgtai.eval.report import NOT_AVAILABLE, NOT_RUN, render_report, write_report
+from bgtai.eval.report import NOT_AVAILABLE, NOT_RUN, build_report, render_report, write_report
 from bgtai.eval.results import EvalRecord, read_result, read_results, write_result
+from bgtai.provenance import NOT_RECORDED
+
+
+def _page(results: Path, root: Path, name: str) -> str:
+    """A detail page as the report writes it for RESULTS.md in `root` (links relative to root/docs/results)."""
+    return build_report(results, root / "RESULTS.md").pages[name]
 
 
 def _probe(model: str, dataset: str, acc: float, command: str) -> EvalRecord:
@@ -65,23 +72,24 @@ def test_report_layout_links_and_placeholders(tmp_path: Path, monkeypatch: pytes
         _probe("whisper", "esc50", 0.55, "bgtai eval probe --dataset esc50 --encoder whisper"), results / "b.json"
     )
     (results / "cm.png").write_bytes(b"png")
-    text = render_report(results, tmp_path / "RESULTS.md")
+    text = _page(results, tmp_path, "probe.md")
     table = [line for line in text.splitlines() if line.startswith("| aisfx")][0]
     # the source number (pointing at the command) follows the first figure of each file only
-    assert "[0.6123](results/a.json) [1] | [0.0100](results/a.json) |" in table
+    assert "[0.6123](../../results/a.json) [1] | [0.0100](../../results/a.json) |" in table
     assert "ESC-50 fold 4<br>accuracy" in text
     # UrbanSound8K: no data here -> not available; FSD50K never here
     assert NOT_AVAILABLE in table
     assert "`bgtai eval probe --dataset esc50 --encoder aisfx`" in text
-    assert "![aisfx (linear) on ESC-50 fold 4](results/cm.png)" in text
+    assert "![aisfx (linear) on ESC-50 fold 4](../../results/cm.png)" in text
     (data / "urbansound8k").mkdir()
-    text = render_report(results, tmp_path / "RESULTS.md")
+    text = _page(results, tmp_path, "probe.md")
     row = [line for line in text.splitlines() if line.startswith("| aisfx")][0]
     assert NOT_RUN in row
-    # tasks written by other modules get a generic table
+    # tasks written by other modules get a generic page of their own
     write_result(EvalRecord("custom", "aslg", "test", "rules", {"BLEU-4": 0.2}, "bgtai eval x"), results / "g.json")
     out = write_report(results, tmp_path / "out" / "R.md")
-    assert "[0.2000](../results/g.json)" in out.read_text()
+    assert "[0.2000](../../../results/g.json)" in (tmp_path / "out" / "docs" / "results" / "custom.md").read_text()
+    assert "(docs/results/custom.md)" in out.read_text()
 
 
 def test_align_methods_become_rows(tmp_path: Path) -> None:
@@ -89,8 +97,7 @@ def test_align_methods_become_rows(tmp_path: Path) -> None:
     metrics = {"dsnet.f1": 0.4, "dsnet.sp": 0.1, "dtw.f1": 0.3, "dtw.sp": 0.2}
     write_result(EvalRecord("align", "bbc speech", "held-out topic", "dsnet", metrics, "bgtai eval align"),
                  results / "align.json")
-    text = render_report(results, tmp_path / "RESULTS.md")
-    table = text[text.index("(`align`)"):]
+    table = _page(results, tmp_path, "align.md")
     header = next(line for line in table.splitlines() if line.startswith("| model"))
     assert "dtw" not in header and "| f1 | sp |" in header  # columns: metrics, not methods
     lines = [line for line in table.splitlines() if line.startswith("| d")]
@@ -106,8 +113,7 @@ def test_retrieval_has_one_row_per_model_and_direction(tmp_path: Path) -> None:
         write_result(EvalRecord("retrieval", f"tuxpaint {direction}", "p", "runs/x/best",
                                 {"R@1": r1, "R@10": 0.9, "MRR": 0.4}, "bgtai eval retrieval"),
                      results / f"{direction.replace('->', '-')}.json")
-    text = render_report(results, tmp_path / "RESULTS.md")
-    table = text[text.index("(`retrieval`)"):].split("\n## ")[0]
+    table = _page(results, tmp_path, "retrieval.md")
     rows = [line for line in table.splitlines() if line.startswith("| runs/x/best")]
     assert len(rows) == 2
     by_direction = {row.split(" | ")[1]: row for row in rows}
@@ -123,15 +129,15 @@ def test_joint_summary_has_one_row_per_trained_model_in_fixed_columns(tmp_path: 
                             "bgtai eval retrieval", trained), results / "r.json")
     write_result(EvalRecord("zeroshot", "esc50", "p", "encoder-only", {"top1": 0.9}, "bgtai eval zeroshot"),
                  results / "untrained.json")
-    text = render_report(results, tmp_path / "RESULTS.md")
-    table = text[text.index("## Joint space"):].split("\n## ")[0]
+    pages = build_report(results, tmp_path / "RESULTS.md").pages
+    table = pages["joint-space.md"][pages["joint-space.md"].index("## Joint space"):].split("\n## ")[0]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert len(rows) == 1 and "slava-av" in rows[0]  # only results of trained models
     cells = rows[0].split(" | ")
     assert cells[2] == "-"  # no Tux Paint/Asterisk retrieval in the row: its split does not matter
-    assert cells[3] == "[0.2500](results/z.json)" and "not run" in cells[4]  # US8K fold 10 missing
-    assert "[0.1000](results/r.json)" in rows[0] and "[0.3000](results/r.json)" in rows[0]
-    assert "(model trained by `bgtai train --recipe slava-av`)" in text
+    assert cells[3] == "[0.2500](../../results/z.json)" and "not run" in cells[4]  # US8K fold 10 missing
+    assert "[0.1000](../../results/r.json)" in rows[0] and "[0.3000](../../results/r.json)" in rows[0]
+    assert "(model trained by `bgtai train --recipe slava-av`)" in pages["zeroshot.md"]
 
 
 def _stage_record(recipe: str, stages: int, direction: str, ranks: list[int], fold: int = 0,
@@ -185,7 +191,7 @@ def test_joint_table_leaves_cross_validation_folds_to_the_stage_comparison(tmp_p
     for fold in (0, 1):
         for number, record in enumerate(_both_directions("slava-av", 1, [1, 2], fold)):
             write_result(record, results / f"r{fold}-{number}.json")
-    text = render_report(results, tmp_path / "RESULTS.md")
+    text = _page(results, tmp_path, "joint-space.md")
     table = text[text.index("## Joint space"):].split("\n## ")[0]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert [row.split(" | ")[0] for row in rows] == ["| `runs/slava-av-0/best`"]
@@ -195,13 +201,14 @@ def test_plots_are_published_to_a_docs_folder_and_linked_there(tmp_path: Path) -
     results = tmp_path / "results"
     write_result(_probe("aisfx", "esc50", 0.5, "bgtai eval probe"), results / "a.json")
     (results / "cm.png").write_bytes(b"png")
-    out = write_report(results, tmp_path / "RESULTS.md", tmp_path / "docs" / "plots")
+    write_report(results, tmp_path / "RESULTS.md", tmp_path / "docs" / "plots")
+    page = tmp_path / "docs" / "results" / "probe.md"
     assert (tmp_path / "docs" / "plots" / "cm.png").read_bytes() == b"png"
-    assert "(docs/plots/cm.png)" in out.read_text() and "(results/cm.png)" not in out.read_text()
+    assert "(../plots/cm.png)" in page.read_text() and "results/cm.png" not in page.read_text()
     # a fresh clone has the published copy but not the scratch plot: the report keeps linking the copy
     (results / "cm.png").unlink()
-    again = write_report(results, tmp_path / "RESULTS.md", tmp_path / "docs" / "plots")
-    assert "(docs/plots/cm.png)" in again.read_text() and "(results/cm.png)" not in again.read_text()
+    write_report(results, tmp_path / "RESULTS.md", tmp_path / "docs" / "plots")
+    assert "(../plots/cm.png)" in page.read_text() and "results/cm.png" not in page.read_text()
 
 
 def test_joint_summary_says_which_rows_were_scored_on_the_leaky_split(tmp_path: Path) -> None:
@@ -211,8 +218,9 @@ def test_joint_summary_says_which_rows_were_scored_on_the_leaky_split(tmp_path: 
         trained = {"recipe": "slava-av", "trained_by": f"bgtai train --recipe slava-av --out {model}"}
         write_result(EvalRecord("retrieval", "tuxpaint-sound-image A->I", protocol, model, {"R@1": 0.1, "MRR": 0.2},
                                 "bgtai eval retrieval", trained), results / f"{model.split('/')[1]}.json")
-    text = render_report(results, tmp_path / "RESULTS.md")
-    rows = {line.split(" | ")[0]: line.split(" | ")[2] for line in text.splitlines() if line.startswith("| `runs/")}
+    text = _page(results, tmp_path, "joint-space.md")
+    table = text[text.index("## Joint space"):].split("\n## ")[0]
+    rows = {line.split(" | ")[0]: line.split(" | ")[2] for line in table.splitlines() if line.startswith("| `runs/")}
     assert rows == {"| `runs/new/best`": "content-clean", "| `runs/old/best`": "per-id (leaky)"}
 
 
@@ -224,9 +232,121 @@ def test_grounded_headline_marks_a_trained_model_that_does_not_beat_its_baseline
             "per_class": {str(i): 0.0 for i in range(50)}}
         write_result(EvalRecord("zeroshot", "esc50", "p", model, {"top1": top1}, "bgtai eval zeroshot", details),
                      results / f"{recipe or 'bridges'}.json")
-    text = render_report(results, tmp_path / "RESULTS.md")
-    headline = text[text.index("## Headline"):].split("\n## ")[0]
-    row = next(line for line in headline.splitlines() if line.startswith("| ESC-50 fold 4 zero-shot"))
+    report = build_report(results, tmp_path / "RESULTS.md")
+    full = report.pages["joint-space.md"]
+    grounded = full[full.index("## The grounded model"):].split("\n## ")[0]
+    row = next(line for line in grounded.splitlines() if line.startswith("| ESC-50 fold 4 zero-shot"))
     default, bridges, ridge, chance = row.split(" | ")[1:5]
     assert "(not above baselines)" in default and bridges.startswith("**") and "not above" not in ridge
     assert chance == "0.0200"
+    # the front page's table has the same verdicts, next to the papers' figure
+    front = next(line for line in report.front.splitlines() if line.startswith("| ESC-50 fold 4 zero-shot"))
+    here, model, bridges, ridge, chance = front.split(" | ")[1:6]
+    assert "(not above baselines)" in here and model == "`default`" and bridges.startswith("**")
+    assert chance == "0.0200" and "BGTAI 0.5015" in front
+
+
+def _grounded(results: Path) -> None:
+    """The default model beside its two baselines on ESC-50 zero-shot, as scripts/grounded_results.sh writes them."""
+    classes = {str(i): 0.0 for i in range(50)}
+    for model, recipe, top1 in (("runs/default/best", "default", 0.6), ("bridges", None, 0.5),
+                                ("runs/ridge-baseline/best", "ridge-baseline", 0.4)):
+        details = {"per_class": classes, **({"recipe": recipe, "trained_by": f"bgtai train --recipe {recipe}"}
+                                            if recipe else {})}
+        write_result(EvalRecord("zeroshot", "esc50", "p", model, {"top1": top1}, f"bgtai eval zeroshot --model {model}",
+                                details), results / f"zeroshot-{recipe or 'bridges'}.json")
+
+
+def _other_tasks(results: Path) -> None:
+    classes = {str(i): 0.5 for i in range(50)}
+    for encoder, accuracy in (("aisfx", 0.6), ("yamnet", 0.7)):
+        write_result(EvalRecord("probe", "esc50", "p", encoder, {"accuracy": accuracy, "std": 0.01},
+                                f"bgtai eval probe --encoder {encoder}", {"per_class": classes}),
+                     results / f"probe-{encoder}.json")
+    write_result(EvalRecord("gloss", "ASLG-PC12 test (1000 pairs)", "p", "rules", {"bleu4": 50.0}, "bgtai eval gloss"),
+                 results / "gloss.json")
+    write_result(EvalRecord("align", "bbc speech", "p", "dsnet", {"uniform.sentence_accuracy": 0.1,
+                                                                  "dtw.sentence_accuracy": 0.3,
+                                                                  "dsnet.sentence_accuracy": 0.2}, "bgtai eval align"),
+                 results / "align.json")
+    write_result(EvalRecord("efficiency", "esc50", "p", "tiny", {"base/seconds": 2.0}, "bgtai eval efficiency",
+                            {"curves": {"base": []}}), results / "efficiency.json")
+
+
+def test_front_page_leads_with_the_headline_and_links_every_detail_page(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    _grounded(results)
+    _other_tasks(results)
+    out = write_report(results, tmp_path / "RESULTS.md")
+    front = out.read_text()
+    assert front.startswith("# bgtai results\n")
+    headline, details = front.index("## Headline"), front.index("## Details")
+    assert headline < details and front[headline:].split("\n")[2].startswith("| measure | measured here | model | `bridges` |")
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ") for line in front.splitlines() if line.startswith("| ")}
+    probe = rows["ESC-50 fold 4 probe accuracy"]
+    assert probe[1] == "[0.7000](results/probe-yamnet.json)" and probe[2] == "yamnet"  # the best of the two encoders
+    assert probe[5] == "0.0200" and "BGTAI 0.9455" in probe[7]  # chance of 50 classes; the paper's figure
+    align = rows["BBC spoken summary->article, sentence accuracy"]
+    assert align[1].startswith("[0.3000]") and align[2] == "`dtw`" and align[5] == "0.1000 (uniform)"
+    assert rows["ASLG-PC12 text->gloss BLEU-4"][1] == "[50.00](results/gloss.json)"
+    zeroshot = rows["ESC-50 fold 4 zero-shot top-1"]
+    assert zeroshot[1] == "**[0.6000](results/zeroshot-default.json)**" and zeroshot[3] == "[0.5000](results/zeroshot-bridges.json)"
+    # the commands behind the figures: the probe's source number points at its command
+    number = probe[-1].strip(" |")
+    assert f"| {number.strip('[]')} | `bgtai eval probe --encoder yamnet` |" in front
+    # every detail page is written and linked from the front page, and every result file is on one of them
+    pages = sorted((tmp_path / "docs" / "results").glob("*.md"))
+    assert {p.stem for p in pages} >= {"joint-space", "zeroshot", "probe", "gloss", "align", "efficiency", "retrieval"}
+    assert all(f"(docs/results/{p.name})" in front for p in pages)
+    texts = "\n".join(p.read_text() for p in pages)
+    for path in sorted(results.glob("*.json")):
+        assert f"(../../results/{path.name})" in texts, path.name
+    assert all("[Back to the headline](../../RESULTS.md)" in p.read_text() for p in pages)
+
+
+def test_provenance_is_written_read_back_and_shown_and_old_files_say_not_recorded(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    path = write_result(EvalRecord("gloss", "aslg", "p", "rules", {"bleu4": 50.0}, "bgtai eval gloss --new"),
+                        results / "new.json")
+    block = json.loads(path.read_text())["provenance"]
+    assert set(block) == {"git_commit", "date", "python", "packages"}
+    assert block["date"].endswith("Z") and {"bgtai", "torch", "numpy"} <= set(block["packages"])
+    assert read_result(path).provenance == block
+    # a file from before provenance was recorded still reads, with an empty block
+    old = {"task": "gloss", "dataset": "aslg", "protocol": "p", "model": "old", "metrics": {"bleu4": 40.0},
+           "command": "bgtai eval gloss --old"}
+    (results / "old.json").write_text(json.dumps(old))
+    assert read_result(results / "old.json").provenance == {}
+    page = _page(results, tmp_path, "gloss.md")
+    new_row = next(line for line in page.splitlines() if "`bgtai eval gloss --new`" in line)
+    old_row = next(line for line in page.splitlines() if "`bgtai eval gloss --old`" in line)
+    assert new_row.endswith(f"| {block['git_commit'][:10]}{block['git_commit'][40:]} | {block['date'][:10]} |")
+    assert old_row.endswith(f"| {NOT_RECORDED} | {NOT_RECORDED} |")
+    # rewriting a record read back keeps the provenance it came with, not today's
+    again = write_result(read_result(path), tmp_path / "copy.json")
+    assert json.loads(again.read_text())["provenance"] == block
+    assert "1 of 2 file(s) were written before results recorded their commit" in render_report(results, tmp_path / "R.md")
+
+
+def test_stale_detail_pages_go_but_hand_written_ones_stay(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    _other_tasks(results)
+    pages = tmp_path / "docs" / "results"
+    write_result(EvalRecord("custom", "x", "p", "m", {"a": 1.0}, "bgtai eval x"), results / "custom.json")
+    write_report(results, tmp_path / "RESULTS.md")
+    assert (pages / "custom.md").is_file()
+    (results / "custom.json").unlink()
+    (pages / "notes.md").write_text("# my notes\n")
+    write_report(results, tmp_path / "RESULTS.md")
+    assert not (pages / "custom.md").exists() and (pages / "notes.md").read_text() == "# my notes\n"
+
+
+def test_headline_plots_are_drawn_under_the_plots_folder_and_shown_on_the_front_page(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    _grounded(results)
+    _other_tasks(results)
+    front = write_report(results, tmp_path / "RESULTS.md", tmp_path / "docs" / "plots").read_text()
+    for name in ("headline-joint-space.png", "headline-probe.png"):
+        assert (tmp_path / "docs" / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+        assert f"(docs/plots/{name})" in front
+    assert front.index("## Plots") < front.index("## Details")

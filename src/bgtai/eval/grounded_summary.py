@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bgtai.eval.label_overlap import NAMED_THRESHOLD
@@ -88,17 +89,83 @@ def read_with_care(found: dict[tuple[str, str, str], EvalRecord]) -> str:
             "optimistic; the ablation columns and the seed runs below show how much such choices move them. " + small)
 
 
-def render_grounded_headline(records: Sequence[EvalRecord], link: Callable[[Path], str]) -> list[str]:
+def grounded_found(records: Sequence[EvalRecord]) -> dict[tuple[str, str, str], EvalRecord]:
+    """{(column, task, dataset): record} for every result that is a column of the grounded table."""
     found: dict[tuple[str, str, str], EvalRecord] = {}
     for record in records:
         column = column_of(record)
         if column is not None:
             found[(column, record.task, record.dataset)] = record
+    return found
+
+
+@dataclass(frozen=True)
+class MeasureRow:
+    label: str
+    metric: str
+    values: dict[str, tuple[float, EvalRecord]]  # column -> (value, its record); columns without a result absent
+    chance: float | None
+    goal: float | None
+
+
+def measure_rows(found: dict[tuple[str, str, str], EvalRecord], columns: Sequence[str]) -> list[MeasureRow]:
+    """One row per measure that has a result in some column."""
+    rows = []
+    for label, task, dataset, metric, goal in MEASURES:
+        values = {}
+        for column in columns:
+            record = found.get((column, task, dataset))
+            value = record.metrics.get(metric) if record is not None else None
+            if record is not None and value is not None and not (isinstance(value, float) and math.isnan(value)):
+                values[column] = (float(value), record)
+        if values:
+            any_record = next(iter(values.values()))[1]
+            rows.append(MeasureRow(label, metric, values, chance_of(any_record, metric.replace("_unnamed", "")), goal))
+    return rows
+
+
+def cell_text(row: MeasureRow, column: str, link: Callable[[Path], str]) -> str:
+    """The linked value; bold if the row's best; marked when a trained model does not beat both baselines."""
+    if column not in row.values:
+        return "not run"
+    value, record = row.values[column]
+    best = max(v for v, _ in row.values.values())
+    baseline = max((row.values[b][0] for b in BASELINES if b in row.values), default=-math.inf)
+    text = f"[{value:.4f}]({link(record.path)})" if record.path is not None else f"{value:.4f}"
+    if value == best:
+        text = f"**{text}**"
+    if column not in BASELINES and value <= baseline:
+        text += " (not above baselines)"
+    return text
+
+
+def brief_caveats(found: dict[tuple[str, str, str], EvalRecord]) -> list[str]:
+    """The caveats of `read_with_care`, one sentence each, for the front page (the detail page has the full text)."""
+    zeroshot = found.get((TRAINED, "zeroshot", "esc50"))
+    details = zeroshot.details if zeroshot is not None and isinstance(zeroshot.details, dict) else {}
+    unnamed, classes = details.get("unnamed_classes"), len(details.get("per_class", {}))
+    lines = []
+    if unnamed is not None and classes:
+        lines.append(f"The bridges' label lists (AudioSet, ImageNet) name {classes - len(unnamed)} of ESC-50's "
+                     f"{classes} classes, so its zero-shot is zero-shot in data, not in label knowledge; the next "
+                     f"row is the {len(unnamed)} unnamed classes.")
+    lines.append("The default's settings were chosen among six variants on these same test figures: its column is "
+                 "optimistic.")
+    sound_picture = found.get((TRAINED, "retrieval", "tuxpaint-sound-image A->I"))
+    queries = sound_picture.details.get("queries") if sound_picture is not None else None
+    if isinstance(queries, int) and queries:
+        lines.append(f"Tux Paint sound->picture has {queries} test objects: one hit moves R@1 by {1 / queries:.3f}.")
+    return lines
+
+
+def render_grounded_headline(records: Sequence[EvalRecord], link: Callable[[Path], str],
+                             heading: str = "## Headline: the default joint space beside its baselines") -> list[str]:
+    found = grounded_found(records)
     columns = [c for c in (TRAINED, *BASELINES, *ABLATIONS) if any(key[0] == c for key in found)]
     if TRAINED not in columns:
         return []
     lines = [
-        "## Headline: the default joint space beside its baselines",
+        heading,
         "",
         ("`default` is the grounded model (`bgtai train --recipe default`: concept bridges plus a residual tower "
          "per modality); `bridges` is the same space with no training at all; `ridge-baseline` is a ridge map from "
@@ -112,33 +179,11 @@ def render_grounded_headline(records: Sequence[EvalRecord], link: Callable[[Path
         "| measure | " + " | ".join(f"`{c}`" for c in columns) + " | chance | goal |",
         "|---|" + "---|" * (len(columns) + 2),
     ]
-    for label, task, dataset, metric, goal in MEASURES:
-        values = {}
-        for column in columns:
-            record = found.get((column, task, dataset))
-            value = record.metrics.get(metric) if record is not None else None
-            if record is not None and value is not None and not (isinstance(value, float) and math.isnan(value)):
-                values[column] = (float(value), record)
-        if not values:
-            continue
-        best = max(v for v, _ in values.values())
-        baseline = max((values[b][0] for b in BASELINES if b in values), default=-math.inf)
-        cells = []
-        for column in columns:
-            if column not in values:
-                cells.append("not run")
-                continue
-            value, record = values[column]
-            text = f"[{value:.4f}]({link(record.path)})" if record.path is not None else f"{value:.4f}"
-            if value == best:
-                text = f"**{text}**"
-            if column not in BASELINES and value <= baseline:
-                text += " (not above baselines)"
-            cells.append(text)
-        any_record = next(iter(values.values()))[1]
-        chance = chance_of(any_record, metric.replace("_unnamed", ""))
-        chance_text = f"{chance:.4f}" if chance is not None else "-"
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {chance_text} | {'' if goal is None else f'>= {goal:.2f}'} |")
+    for row in measure_rows(found, columns):
+        cells = [cell_text(row, column, link) for column in columns]
+        chance_text = f"{row.chance:.4f}" if row.chance is not None else "-"
+        goal_text = "" if row.goal is None else f">= {row.goal:.2f}"
+        lines.append(f"| {row.label} | " + " | ".join(cells) + f" | {chance_text} | {goal_text} |")
     seeds = other_seeds(records)
     if seeds:
         lines += ["", "The same recipe with other seeds (`bgtai train --recipe default --set seed=N`; seed 0 is the column "

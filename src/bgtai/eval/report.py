@@ -1,240 +1,33 @@
-"""One Markdown report from a folder of result JSON files, a table per task in the papers' layout.
+"""`bgtai report`: a short front page (RESULTS.md) and one detail page per task (docs/results/).
 
-Rows are models (with their configuration), columns are datasets x metrics. Every figure
-links to the JSON file it came from; under each table a list gives each file's command.
-Datasets the papers use but this machine lacks show "not available here"; datasets that
-are here but have no result yet show "not run".
+The front page leads with one table: the figure per task beside the baselines, chance and the
+papers' anchors (`bgtai.eval.report_headline`), a few plots of those figures
+(`bgtai.eval.report_plots`), and links to the detail pages (`bgtai.eval.report_pages`), which
+hold every result file's figures, commands and provenance.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bgtai.config import data_root
-from bgtai.eval.ablation_report import render_ablation
-from bgtai.eval.efficiency_report import render_efficiency
-from bgtai.eval.joint_summary import render_joint_summary
+from bgtai.eval.grounded_summary import TRAINED, grounded_found, measure_rows
+from bgtai.eval.report_headline import HEADLINE_COLUMNS, PROBE_ANCHORS, render_headline_table
+from bgtai.eval.report_pages import MARKER, Page, render_pages
+from bgtai.eval.report_plots import JOINT_PLOT, PROBE_PLOT, plot_joint_headline, plot_probe
+from bgtai.eval.report_tables import NOT_AVAILABLE, NOT_RUN, TASKS, _relative, dataset_label  # noqa: F401 (re-exported)
 from bgtai.eval.results import EvalRecord, read_results
+from bgtai.provenance import NOT_RECORDED, UNKNOWN, describe
 
-NOT_AVAILABLE = "not available here"
-NOT_RUN = "not run"
+PAGES_FOLDER = Path("docs") / "results"  # beside the front page, unless told otherwise
 
 
 @dataclass(frozen=True)
-class TaskLayout:
-    title: str
-    datasets: tuple[str, ...]  # columns always shown, in this order; others found in results follow
-    metrics: tuple[str, ...]  # preferred metric order; other metrics found follow
-    only_preferred: bool = False  # True: columns for the preferred metrics only (the JSON has the rest)
-    methods_as_rows: bool = False  # True: a metric named "method.metric" goes to row "model: method"
-    datasets_as_rows: bool = False  # True: one row per (model, dataset), metrics as columns (many datasets)
-
-
-TASKS: dict[str, TaskLayout] = {
-    "probe": TaskLayout(
-        "Classification with a probe on frozen features (accuracy, mean and std over folds)",
-        ("esc50", "urbansound8k", "fsd50k", "vggsound", "tau"),
-        ("accuracy", "std"),
-    ),
-    "zeroshot": TaskLayout(
-        "Zero-shot classification", ("esc50", "urbansound8k-fold10", "fsd50k", "vggsound"), ("top1", "top5")
-    ),
-    "gloss": TaskLayout(
-        "Text and speech to gloss (BLEU-2 and BLEU-3 are in each JSON file)",
-        (),
-        ("bleu1", "bleu4", "rouge_l", "wer"),
-        only_preferred=True,
-        datasets_as_rows=True,
-    ),
-    "align": TaskLayout(
-        "Sequence alignment on held-out items (one row per data set and method; accuracy of whole paths and of each "
-        "target step, within one step, F1 of selected cells, SP-Loss)",
-        (),
-        ("path_accuracy", "sentence_accuracy", "word_accuracy", "within_1", "f1", "sp"),
-        methods_as_rows=True,
-        datasets_as_rows=True,
-    ),
-    "retrieval": TaskLayout(
-        "Retrieval (each JSON file also has mAP@10 and mean rank)",
-        ("clotho", "audiocaps", "vggsound"),
-        ("R@1", "R@5", "R@10", "MRR", "median_rank"),
-        only_preferred=True,
-        datasets_as_rows=True,
-    ),
-}
-
-# dataset key -> (display name, folder under the data root; None: never available here)
-DATASETS: dict[str, tuple[str, str | None]] = {
-    "esc50": ("ESC-50 fold 4", "esc50"),
-    "urbansound8k": ("UrbanSound8K folds 1/2/10", "urbansound8k"),
-    "urbansound8k-fold10": ("UrbanSound8K fold 10", "urbansound8k"),
-    "fsd50k": ("FSD50K", None),
-    "vggsound": ("VGGSound", None),
-    "tau": ("TAU Urban Acoustic Scenes", None),
-    "audiocaps": ("AudioCaps", None),
-    "clotho": ("Clotho (full)", None),
-}
-
-
-def dataset_label(key: str) -> str:
-    return DATASETS.get(key, (key, None))[0]
-
-
-def dataset_available(key: str) -> bool:
-    """False for datasets that have no copy here (the papers' larger sets); True for the rest."""
-    if key not in DATASETS:
-        return True
-    folder = DATASETS[key][1]
-    root = data_root()
-    return folder is not None and root is not None and (root / folder).is_dir()
-
-
-def row_label(record: EvalRecord) -> str:
-    configuration = record.details.get("configuration") if isinstance(record.details, dict) else None
-    return f"{record.model} ({configuration})" if configuration else record.model
-
-
-def _format(value: float) -> str:
-    if math.isnan(value):
-        return "n/a"
-    return f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"  # 0-100 scales (BLEU, ROUGE) to two decimals
-
-
-def _relative(path: Path, start: Path) -> str:
-    return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
-
-
-def _ordered(found: Sequence[str], preferred: Sequence[str]) -> list[str]:
-    return [m for m in preferred if m in found] + sorted(m for m in found if m not in preferred)
-
-
-def split_methods(records: list[EvalRecord]) -> list[EvalRecord]:
-    """One record per method for records whose metrics are named "method.metric" (the baselines beside a model).
-
-    With methods as columns a table of 6 methods x 4 metrics x 2 datasets is unreadable; as rows it reads like
-    the papers' tables. Metrics without a dot stay on a row named after the record's model.
-    """
-    expanded: list[EvalRecord] = []
-    for record in records:
-        by_method: dict[str, dict[str, float]] = {}
-        for name, value in record.metrics.items():
-            method, dot, metric = name.partition(".")
-            key, metric = (method, metric) if dot else ("", name)
-            by_method.setdefault(key, {})[metric] = value
-        for position, (method, metrics) in enumerate(by_method.items()):
-            model = method or record.model  # the baselines are rows of their own, not variants of the model
-            plots = record.plots if position == 0 else []  # each plot once
-            expanded.append(replace(record, model=model, metrics=metrics, plots=plots))
-    return expanded
-
-
-def _sources(records: list[EvalRecord], out_dir: Path) -> tuple[dict[Path, int], list[str]]:
-    sources = sorted({r.path for r in records if r.path is not None})
-    number = {path: i + 1 for i, path in enumerate(sources)}
-    if not sources:
-        return number, []
-    by_path = {r.path: r for r in records}
-    lines = ["", "Sources:", ""] + [
-        f"{number[p]}. [{_relative(p, out_dir)}]({_relative(p, out_dir)}): `{by_path[p].command}`{_trained_by(by_path[p])}"
-        for p in sources
-    ]
-    return number, lines
-
-
-def _trained_by(record: EvalRecord) -> str:
-    command = record.details.get("trained_by") if isinstance(record.details, dict) else None
-    return f" (model trained by `{command}`)" if command else ""
-
-
-def _cell(record: EvalRecord, metric: str, out_dir: Path, number: dict[Path, int] | None = None) -> str:
-    if metric not in record.metrics:
-        return ""
-    if record.path is None:
-        return _format(record.metrics[metric])
-    source = f" [{number[record.path]}]" if number else ""
-    return f"[{_format(record.metrics[metric])}]({_relative(record.path, out_dir)}){source}"
-
-
-def render_by_dataset_rows(task: str, layout: TaskLayout, records: list[EvalRecord], out_dir: Path) -> list[str]:
-    """One row per (model, dataset): for tasks measured on many pair sets and directions."""
-    lines = [f"## {layout.title} (`{task}`)", ""]
-    missing = [d for d in layout.datasets if not any(r.dataset == d for r in records)]
-    if missing:
-        lines += ["Not here: " + ", ".join(
-            f"{dataset_label(d)} ({NOT_AVAILABLE if not dataset_available(d) else NOT_RUN})" for d in missing
-        ) + ".", ""]
-    found = list(dict.fromkeys(m for r in records for m in r.metrics))
-    preferred = [m for m in found if m in layout.metrics]
-    metrics = _ordered(preferred if layout.only_preferred and preferred else found, layout.metrics)
-    number, source_lines = _sources(records, out_dir)
-    lines += ["| model | data, direction | " + " | ".join(metrics) + " | source |",
-              "|" + "---|" * (len(metrics) + 3)]
-    # methods of one result stay together, in the order the evaluation listed them (baselines first)
-    order = (lambda r: r.dataset) if layout.methods_as_rows else (lambda r: (row_label(r), r.dataset))
-    for record in sorted(records, key=order):
-        cells = [row_label(record), dataset_label(record.dataset)] + [_cell(record, m, out_dir) for m in metrics]
-        cells.append(f"[{number[record.path]}]" if record.path is not None else "")
-        lines.append("| " + " | ".join(cells) + " |")
-    protocols = sorted({r.protocol for r in records})
-    if protocols:
-        lines += ["", "Protocols: " + "; ".join(f"`{p}`" for p in protocols) + "."]
-    return lines + source_lines + [""]
-
-
-def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str]:
-    layout = TASKS.get(task, TaskLayout(task, (), ()))
-    if layout.methods_as_rows:
-        records = split_methods(records)
-    if layout.datasets_as_rows:
-        return render_by_dataset_rows(task, layout, records, out_dir)
-    datasets = list(layout.datasets) + sorted({r.dataset for r in records} - set(layout.datasets))
-    rows = list(dict.fromkeys(row_label(r) for r in sorted(records, key=lambda r: (r.model, row_label(r)))))
-    cell: dict[tuple[str, str], EvalRecord] = {(row_label(r), r.dataset): r for r in records}
-    columns: list[tuple[str, str | None]] = []  # (dataset, metric or None for a placeholder column)
-    for dataset in datasets:
-        found = [m for r in records if r.dataset == dataset for m in r.metrics]
-        if layout.only_preferred:
-            found = [m for m in found if m in layout.metrics]
-        metrics = _ordered(list(dict.fromkeys(found)), layout.metrics)
-        columns += [(dataset, m) for m in metrics] if metrics else [(dataset, None)]
-
-    number, source_lines = _sources(records, out_dir)
-    header = ["model"] + [f"{dataset_label(d)}<br>{m or ''}".removesuffix("<br>") for d, m in columns]
-    lines = [f"## {layout.title} (`{task}`)", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        cells = [row]
-        for position, (dataset, metric) in enumerate(columns):
-            record = cell.get((row, dataset))
-            first_of_dataset = position == 0 or columns[position - 1][0] != dataset
-            if record is None or metric is None:
-                cells.append(NOT_RUN if dataset_available(dataset) else NOT_AVAILABLE)
-            elif metric not in record.metrics:
-                cells.append("")
-            elif record.path is None:
-                cells.append(_format(record.metrics[metric]))
-            else:
-                link = _relative(record.path, out_dir)
-                source = f" [{number[record.path]}]" if first_of_dataset else ""  # the command, once per file
-                cells.append(f"[{_format(record.metrics[metric])}]({link}){source}")
-        lines.append("| " + " | ".join(cells) + " |")
-    if not rows:
-        placeholders = [NOT_RUN if dataset_available(d) else NOT_AVAILABLE for d, _ in columns]
-        lines.append("| " + " | ".join(["(no results)", *placeholders]) + " |")
-
-    protocols = sorted({(r.dataset, r.protocol) for r in records})
-    if protocols:
-        lines += ["", "Protocols: " + "; ".join(f"{dataset_label(d)}: `{p}`" for d, p in protocols) + "."]
-    lines += source_lines
-    plots = [(r, plot) for r in records if r.path is not None for plot in r.plots]
-    for record, plot in plots:
-        image = _relative(record.path.parent / plot, out_dir)  # type: ignore[union-attr]
-        lines += ["", f"![{row_label(record)} on {dataset_label(record.dataset)}]({image})"]
-    return lines + [""]
+class Report:
+    front: str  # the front page's Markdown
+    pages: dict[str, str]  # detail page file name -> its Markdown
 
 
 def publish_plots(records: list[EvalRecord], plots_dir: Path) -> list[EvalRecord]:
@@ -262,42 +55,106 @@ def publish_plots(records: list[EvalRecord], plots_dir: Path) -> list[EvalRecord
     return published
 
 
-def render_report(results_dir: str | Path, out_path: str | Path, plots_dir: str | Path | None = None) -> str:
-    """The Markdown text of the report for `results_dir`, with links relative to `out_path`'s folder.
+def _recorded(records: list[EvalRecord]) -> str:
+    """One sentence: when the figures were recorded, and how many files predate provenance records."""
+    days = sorted({describe(r.provenance)[1] for r in records} - {NOT_RECORDED, UNKNOWN})
+    missing = sum(1 for r in records if not r.provenance)
+    when = (f"recorded between {days[0]} and {days[-1]} (UTC)" if len(days) > 1 else
+            f"recorded on {days[0]} (UTC)" if days else "")
+    older = (f"{missing} of {len(records)} file(s) were written before results recorded their commit and date "
+             f"(\"{NOT_RECORDED}\" on the detail pages)") if missing else ""
+    return "; ".join(part for part in (when, older) if part)
 
-    With `plots_dir`, plots are copied there and the report links to the copies.
-    """
-    records = read_results(results_dir)
-    if plots_dir is not None:
-        records = publish_plots(records, Path(plots_dir))
-    out_dir = Path(out_path).parent
+
+def _headline_plots(records: list[EvalRecord], plots_dir: Path, out_dir: Path) -> list[str]:
+    found = grounded_found(records)
+    columns = [c for c in HEADLINE_COLUMNS if any(key[0] == c for key in found)]
+    rows = measure_rows(found, columns) if TRAINED in columns else []
+    made = [(plot_joint_headline(rows, columns, plots_dir / JOINT_PLOT), "joint space: default vs its baselines"),
+            (plot_probe(records, PROBE_ANCHORS, plots_dir / PROBE_PLOT), "probe accuracy per encoder")]
+    return [f"![{alt}]({_relative(path, out_dir)})" for path, alt in made if path is not None]
+
+
+def _front_page(records: list[EvalRecord], results_dir: Path, out_path: Path, pages_dir: Path,
+                pages: list[Page], plots: list[str]) -> str:
+    out_dir = out_path.parent
+
+    def link(path: Path) -> str:
+        return _relative(path, out_dir)
+
+    recorded = _recorded(records)
+    joint = next((p for p in pages if p.name == "joint-space.md"), None)
+    details = f"[{joint.name}]({link(pages_dir / joint.name)})" if joint else "the detail pages below"
+    table, commands = render_headline_table(records, link, details)
     lines = [
         "# bgtai results",
         "",
-        f"Made by `bgtai report` from {len(records)} result file(s) in `{_relative(Path(results_dir), out_dir)}`. "
-        "Every figure was measured here, on the subsets and protocols named with it; they are not the papers' numbers "
-        "(which use full datasets). Each figure links to its JSON file; the number after it points to the command "
-        "that made it.",
+        (f"Made by `bgtai report {_relative(results_dir, out_dir)} --out {out_path.name}` from {len(records)} result "
+         f"file(s){'; ' + recorded if recorded else ''}. Every figure was measured here, on small subsets (named on "
+         "the detail pages); they are not the papers' numbers. Each figure links to its JSON file."),
         "",
+        "## Headline",
+        "",
+        *table,
     ]
-    from bgtai.eval.grounded_summary import render_grounded_headline
+    if plots:
+        lines += ["## Plots", "", *plots, ""]
+    lines += ["## Details", "", "One page per task; every result file is on one of them, with its command, "
+              "commit and date.", ""]
+    lines += [f"- [{page.label or page.title}]({link(pages_dir / page.name)}): {page.records} result file(s)"
+              for page in pages]
+    if commands:
+        lines += ["", "## Commands behind the headline", "", "Numbered as the table's last column; commit and date "
+                  f"as recorded with the result (\"{NOT_RECORDED}\": written before results recorded them).", "",
+                  *commands]
+    return "\n".join(lines).rstrip() + "\n"
 
-    lines += render_grounded_headline(records, lambda path: _relative(path, out_dir))
-    lines += render_joint_summary(records, lambda path: _relative(path, out_dir))
-    own_sections = {"efficiency"}  # tasks with a section of their own, not a generic table
-    tasks = list(TASKS) + sorted({r.task for r in records} - set(TASKS) - own_sections)
-    for task in tasks:
-        lines += render_task(task, [r for r in records if r.task == task], out_dir)
-    lines += render_efficiency(records, lambda path: _relative(path, out_dir))
-    lines += render_ablation(records, lambda path: _relative(path, out_dir))
-    return "\n".join(lines)
+
+def build_report(results_dir: str | Path, out_path: str | Path, plots_dir: str | Path | None = None,
+                 pages_dir: str | Path | None = None) -> Report:
+    """The front page for `out_path` and the detail pages for `pages_dir` (default: docs/results beside it).
+
+    With `plots_dir`, the results' plots are copied there and the front page's plots drawn there.
+    """
+    results_dir, out_path = Path(results_dir), Path(out_path)
+    out_dir = out_path.parent
+    pages_dir = Path(pages_dir) if pages_dir is not None else out_dir / PAGES_FOLDER
+    records = read_results(results_dir)
+    plots: list[str] = []
+    if plots_dir is not None:
+        records = publish_plots(records, Path(plots_dir))
+        plots = _headline_plots(records, Path(plots_dir), out_dir)
+    pages = render_pages(records, pages_dir)
+    back, results = _relative(out_path, pages_dir), _relative(results_dir, out_dir)
+    return Report(_front_page(records, results_dir, out_path, pages_dir, pages, plots),
+                  {page.name: page.text(back, results) for page in pages})
 
 
-def write_report(results_dir: str | Path, out_path: str | Path, plots_dir: str | Path | None = None) -> Path:
-    out_path = Path(out_path)
-    text = render_report(results_dir, out_path, plots_dir)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out_path.with_name(f".{out_path.name}.tmp")
+def render_report(results_dir: str | Path, out_path: str | Path, plots_dir: str | Path | None = None,
+                  pages_dir: str | Path | None = None) -> str:
+    """The front page's Markdown (links relative to `out_path`'s folder)."""
+    return build_report(results_dir, out_path, plots_dir, pages_dir).front
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, out_path)
+    os.replace(temporary, path)
+
+
+def write_report(results_dir: str | Path, out_path: str | Path, plots_dir: str | Path | None = None,
+                 pages_dir: str | Path | None = None) -> Path:
+    """Write the front page to `out_path` and the detail pages.
+
+    Pages an earlier report wrote (they carry its mark) and this one does not are removed."""
+    out_path = Path(out_path)
+    pages_dir = Path(pages_dir) if pages_dir is not None else out_path.parent / PAGES_FOLDER
+    report = build_report(results_dir, out_path, plots_dir, pages_dir)
+    for name, text in report.pages.items():
+        _write_text(pages_dir / name, text)
+    for stale in sorted(pages_dir.glob("*.md")):  # only pages carrying the report's mark: never a hand-written one
+        if stale.name not in report.pages and stale.read_text(encoding="utf-8").startswith(MARKER):
+            stale.unlink()
+    _write_text(out_path, report.front)
     return out_path

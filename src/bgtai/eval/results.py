@@ -2,7 +2,9 @@
 
 Schema: {"task", "dataset", "protocol", "model", "metrics": {name: number}, "command"}, plus
 optional "details" (any JSON: per-class accuracy, fold scores...) and "plots" (paths of
-images, relative to the JSON file's folder).
+images, relative to the JSON file's folder). `write_result` adds "provenance" (git commit,
+UTC date, package versions: `bgtai.provenance`); files written before it have none, and read
+back with an empty one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from bgtai.atomic import temporary_file
 from bgtai.errors import BadInputError
+from bgtai.provenance import provenance as current_provenance
 
 REQUIRED = ("task", "dataset", "protocol", "model", "metrics", "command")
 
@@ -33,6 +36,7 @@ class EvalRecord:
     details: dict[str, Any] = field(default_factory=dict)
     plots: list[str] = field(default_factory=list)
     path: Path | None = None  # where it was read from (not written)
+    provenance: dict[str, Any] = field(default_factory=dict)  # as read back; write_result records the current one
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -63,6 +67,8 @@ def write_result(record: EvalRecord, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = record.to_json()
+    # a record read from an old file and written again keeps the provenance it came with
+    data["provenance"] = record.provenance or current_provenance()
     data["metrics"] = {name: float(v) for name, v in record.metrics.items()}
     data = _json_safe(data)
     text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
@@ -105,6 +111,7 @@ def read_result(path: str | Path) -> EvalRecord:
         details=data.get("details") or {},
         plots=[str(p) for p in data.get("plots") or []],
         path=path,
+        provenance=data["provenance"] if isinstance(data.get("provenance"), dict) else {},
     )
 
 

@@ -62,6 +62,7 @@ from bgtai.losses import (
 )
 from bgtai.losses.infonce import NO_LABEL
 from bgtai.model.joint import JointModel, load_model, pad_sequences
+from bgtai.provenance import provenance as code_provenance
 from bgtai.train import distributed
 from bgtai.train.pair_alignment import AlignedModel, alignment_view
 from bgtai.train.recipes import Recipe, StageConfig
@@ -668,7 +669,8 @@ def save_model_atomically(model: JointModel, folder: Path, provenance: dict[str,
     try:
         model.save(temporary)
         if provenance is not None:
-            (temporary / TRAINING_FILE).write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            record = {**provenance, "provenance": code_provenance()}  # commit, date, versions: bgtai.provenance
+            (temporary / TRAINING_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise

@@ -5,7 +5,8 @@ select the model: the place to choose beam width and length penalty) against the
 (sacrebleu, corpus level), ROUGE-L and WER. Several model folders decode as one ensemble of all
 their members (to try ensembles on dev without training one). `--model rules` scores the rule-based English
 glosser; on ASLG it reproduces the corpus's artefact ("the" deleted inside words, as ASLG's
-references have it) unless `--no-aslg-artefacts` is given. `--speech N` glosses the first N test sentences from speech instead (espeak-ng TTS,
+references have it) unless `--no-aslg-artefacts` is given, and so does an edit-tagger folder
+(`bgtai.gloss.tagger`, which edits the rule glosser's output; beam and length penalty do not apply). `--speech N` glosses the first N test sentences from speech instead (espeak-ng TTS,
 en-us for ASLG, de for PHOENIX), through the model's speech front-end or, for a text-only
 model, a Whisper transcript (tiny.en for English, base told German for PHOENIX); the
 protocol names which.
@@ -64,14 +65,35 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if "rules" in args.model and len(args.model) > 1:
         raise CommandError("--model rules takes no other model")
-    if args.aslg_artefacts is not None and args.model != ["rules"]:
-        raise CommandError("--aslg-artefacts / --no-aslg-artefacts apply to --model rules only")
-    if args.model == ["rules"]:
+    from bgtai.gloss.tagger import is_tagger_folder
+
+    tagger = len(args.model) == 1 and args.model != ["rules"] and is_tagger_folder(args.model[0])
+    if any(name != "rules" and is_tagger_folder(name) for name in args.model) and not tagger:
+        raise CommandError("an edit-tagger folder is scored alone, not in an ensemble")
+    if args.aslg_artefacts is not None and args.model != ["rules"] and not tagger:
+        raise CommandError("--aslg-artefacts / --no-aslg-artefacts apply to --model rules or an edit tagger only")
+    artefacts = args.corpus == "aslg" if args.aslg_artefacts is None else args.aslg_artefacts
+    if tagger:
+        from bgtai.gloss.tagger import EditTagger
+
+        if args.corpus != "aslg":
+            raise CommandError("the edit tagger glosses English: use --corpus aslg")
+        edit_tagger = EditTagger.load(args.model[0], aslg_artefacts=artefacts)
+        if args.speech:
+            hypotheses = edit_tagger.translate_audio(speech_files(args.corpus, "test", sentences))
+            route = edit_tagger.audio_route
+        else:
+            hypotheses = edit_tagger.gloss_many(sentences)
+            route = "text input: English words + the rule glosser's token for each"
+        model_name = f"edit tagger {args.model[0]} (epoch {edit_tagger.meta.get('epoch')}, over bgtai.gloss.rules)"
+        protocol = (f"{route}; trained on {TRAINED_ON[args.corpus]}; "
+                    + ("ASLG artefact reproduced ('the' deleted inside words)" if artefacts
+                       else "words kept whole (no ASLG artefact)"))
+    elif args.model == ["rules"]:
         if args.speech:
             raise CommandError("the rule glosser takes text only")
         from bgtai.gloss.rules import RuleGlosser
 
-        artefacts = args.corpus == "aslg" if args.aslg_artefacts is None else args.aslg_artefacts
         hypotheses = RuleGlosser(aslg_artefacts=artefacts).gloss_many(sentences)
         model_name = "rule glosser (bgtai.gloss.rules, ASLG conventions)"
         # the artefact is named because the same glosser scores differently without it

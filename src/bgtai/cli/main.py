@@ -23,7 +23,7 @@ from bgtai.cli import CommandError
 from bgtai.errors import BadInputError, BadItemsError
 
 COMMAND_MODULES = ["embed", "transcribe", "encoders", "datasets", "eval", "report", "gloss", "train", "align", "demo",
-                   "index", "search", "serve"]
+                   "index", "search", "serve", "generate"]
 
 
 def command_modules() -> list[ModuleType]:

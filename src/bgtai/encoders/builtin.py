@@ -21,6 +21,9 @@ _BUILTINS: list[tuple[str, Modality, str, str]] = [
     ("aisfx", "audio", "bgtai.encoders.aisfx", "AisfxEncoder"),
     ("whisper-tiny-en", "audio", "bgtai.encoders.whisper", "WhisperTinyEnEncoder"),
     ("whisper-base", "audio", "bgtai.encoders.whisper", "WhisperBaseEncoder"),
+    # the same weights, each clip encoded on the shortest of 5/10/15/30 s windows that holds it
+    ("whisper-tiny-en-fast", "audio", "bgtai.encoders.whisper", "WhisperTinyEnFastEncoder"),
+    ("whisper-base-fast", "audio", "bgtai.encoders.whisper", "WhisperBaseFastEncoder"),
     # weights CC BY-NC-SA 4.0 (non-commercial): registered, never a default, used only when named
     ("birdnet", "audio", "bgtai.encoders.birdnet", "BirdNetEncoder"),
     # SoundNet-8 (MIT): conv7 features and its calibrated ImageNet-object / Places-scene heads

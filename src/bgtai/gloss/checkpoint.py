@@ -56,6 +56,9 @@ def save_checkpoint(folder: str | Path, checkpoint: GlossCheckpoint) -> Path:
 def load_checkpoint(folder: str | Path) -> GlossCheckpoint:
     folder = Path(folder)
     missing = [name for name in FILES if not (folder / name).is_file()]
+    if missing and _is_edit_tagger(folder):
+        raise BadInputError(str(folder), "an edit-tagger folder, not a Langue2Gloss: load it with "
+                                         "bgtai.gloss.tagger.EditTagger.load (the CLI does)")
     if missing:
         raise BadInputError(str(folder), f"not a gloss model folder: missing {', '.join(missing)}")
     try:
@@ -70,6 +73,14 @@ def load_checkpoint(folder: str | Path) -> GlossCheckpoint:
     source_path = folder / "source_vocab.json"
     source_vocab = Vocab.from_json(source_path.read_text()) if source_path.is_file() else None
     return GlossCheckpoint(model, vocab, source_vocab, dict(data.get("meta", {})))
+
+
+def _is_edit_tagger(folder: Path) -> bool:
+    # read here rather than imported from bgtai.gloss.tagger: that module pulls in the rule glosser's lexicon
+    try:
+        return json.loads((folder / "config.json").read_text()).get("kind") == "gloss-edit-tagger"
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return False
 
 
 def save_ensemble(folder: str | Path, members: list[Path], meta: dict[str, Any]) -> Path:

@@ -4,6 +4,8 @@ The defaults are the recipe measured on PHOENIX-2014T in 19 minutes of one core 
 (docs/DECISIONS.md, "Gloss"): a small transformer (width 128, 2 + 2 layers), dropout 0.2,
 a cosine learning rate over 44 epochs and an average of the weights; ASLG adds
 `target_vocab="bpe"`. `bgtai train gloss --members 2` trains two of them at once on 2 cores.
+`model="tagger"` trains the ASLG edit tagger instead (`bgtai.gloss.tagger_train`), which reads
+only the settings named there.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from dataclasses import dataclass
 
 CORPORA = ("aslg", "phoenix")
 SCHEDULES = ("inverse-sqrt", "cosine")
+MODELS = ("langue2gloss", "tagger")  # the seq2seq transformer; the edit tagger over the rule glosser (ASLG)
 SPELLING = {"phoenix": "gloss-de"}  # how a corpus's glosses spell the words of its sentences
 
 
 @dataclass
 class GlossTrainSettings:
     corpus: str = "phoenix"
+    model: str = "langue2gloss"  # one of MODELS
     text_frontend: str = ""  # "" = the corpus default: learned German tokens for PHOENIX, MiniLM for ASLG
     source_vocab: str = "word"
     source_vocab_size: int = 3000
@@ -51,6 +55,8 @@ class GlossTrainSettings:
     def __post_init__(self) -> None:
         if not 0.0 <= self.token_dropout < 1.0:
             raise ValueError(f"token_dropout must be in [0, 1), got {self.token_dropout}")
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
 

@@ -142,3 +142,15 @@ def test_eval_generation_writes_every_measure(tiny_pair, tmp_path: Path) -> None
     assert 0.0 <= metrics["two_choice"] <= 1.0
     assert metrics["rerank_gain"] == pytest.approx(metrics["two_choice"] - metrics["two_choice_random"])
     assert Image.open(tmp_path / "f.png").size[0] > 0
+
+
+def test_a_text_to_image_pipeline_gets_prompts_from_the_sound(tiny_pair, tone: Path, tmp_path: Path, capsys) -> None:
+    """`--generator tiny`: the diffusers path end to end offline (a tiny random Stable Diffusion pipeline)."""
+    joint, _ = tiny_pair
+    out = tmp_path / "out"
+    assert main(["generate", str(tone), "--model", str(joint), "--generator", "tiny", "-n", "2", "--steps", "2",
+                 "--prompts", "2", "--out", str(out)]) == 0
+    record = json.loads((out / "scores.json").read_text())
+    assert record["generator"].startswith("diffusers:")
+    assert all(len(p["prompts"]) == 2 and p["prompts"][0].startswith("a photo of") for p in record["pictures"])
+    assert "prompts" in capsys.readouterr().out

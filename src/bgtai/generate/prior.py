@@ -44,6 +44,10 @@ class WithPrior:
         self.prior = prior
         self.name = f"{generator.name} + nearest-picture prior (k={prior.k})"
 
+    def generate_many(self, vectors, seed: int):
+        """Batched, when the wrapped generator can batch (our decoder): what the evaluation uses."""
+        return self.generator.generate_many(self.prior(vectors), seed)
+
     def generate(self, condition, n: int, seed: int):
         from dataclasses import replace
 

@@ -54,5 +54,9 @@ test-integration: setup ## only the tests on real weights and real data
 bench: setup ## run the benchmarks and print their tables (see BENCHMARKS.md)
 	$(PY) benchmarks/embed.py
 
+# lint only: `ruff format` is configured but not enforced (see [tool.ruff.format] in pyproject.toml)
+lint: setup ## check the code with ruff (rules in pyproject.toml, [tool.ruff])
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+
 clean: ## remove the virtual environment and caches (not the feature cache)
 	rm -rf $(VENV) .pytest_cache .hypothesis build src/*.egg-info

@@ -150,6 +150,8 @@ def _table(results: list[dict], reference: dict | None, command: str) -> str:
 
 
 def _write_section(path: Path, body: str) -> None:
+    from bgtai.atomic import write_text
+
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     section = f"{START}\n{body}\n{END}"
     if START in text and END in text:
@@ -157,9 +159,7 @@ def _write_section(path: Path, body: str) -> None:
         text = head + section + rest.split(END, 1)[1]
     else:
         text = text.rstrip() + "\n\n## Embedding throughput\n\n" + section + "\n"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    write_text(path, text)
 
 
 def main() -> int:

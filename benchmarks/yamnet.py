@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         f"({audio_s / front_s:.0f}x real time), {front_cpu:.2f} CPU s; "
         f"1-minute load average before the run {load_before:.1f}, after {os.getloadavg()[0]:.1f}\n"
     )
-    print(f"| graph | model s | model x real time | model CPU s | end-to-end s | end-to-end x real time | end-to-end x real time per CPU second |")
+    print("| graph | model s | model x real time | model CPU s | end-to-end s | end-to-end x real time "
+          "| end-to-end x real time per CPU second |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for v in VARIANTS:
         total, cpu_total = front_s + model_s[v], front_cpu + model_cpu[v]
@@ -174,7 +175,8 @@ def kernel_check(patches: np.ndarray, threads: int, batch: int) -> None:
     print(f"\nint8 graph on the first clips (at most 100), {len(patches)} patches:\n")
     print("| int8 graph, fused kernels vs op by op (embedding cosine per patch) | min | median | mean |")
     print("|---|---:|---:|---:|")
-    for label, unsigned in (("weights int8 as shipped (u8 x s8 kernels)", False), ("weights uint8 + 128 (u8 x u8 kernels; the encoder)", True)):
+    for label, unsigned in (("weights int8 as shipped (u8 x s8 kernels)", False),
+                            ("weights uint8 + 128 (u8 x u8 kernels; the encoder)", True)):
         fused = run(build_model("int8", unsigned_weights=unsigned).SerializeToString(), optimise=True)
         cos = cosines(fused, reference)
         print(f"| {label} | {cos.min():.4f} | {np.median(cos):.4f} | {cos.mean():.4f} |")

@@ -12,18 +12,17 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from bgtai.data import Item, load_tuxpaint
-from bgtai.data import content_hash
+from bgtai.data import Item, content_hash, load_tuxpaint
 from bgtai.data.content_hash import file_hashes
 from bgtai.data.splits import (
     HASHED_FOLD_BOUNDS,
     _hash_fraction,
     content_groups,
     hashed_folds,
+    ids_for_training,
+    ids_in_test,
     split_rule,
     split_sides,
-    ids_in_test,
-    ids_for_training,
 )
 
 PAIRS = 24  # enough pairs that the old per-item rule splits several of them

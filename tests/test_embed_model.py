@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PIL import Image
+from tiny_models import tiny_model_settings
 
 import bgtai
 from bgtai.cli.main import main
 from bgtai.losses.infonce import NO_LABEL
 from bgtai.train.joint import TrainData, train
 from bgtai.train.recipes import Recipe
-from tiny_models import tiny_model_settings
 
 TEXTS = ["a dog barks", "rain on a tin roof", "church bells ring", "a car passes by", "birds at dawn"]
 DIM = 16  # the tiny front-ends' width

@@ -103,7 +103,8 @@ def test_load_sound8_rejects_a_wrong_shape() -> None:
     net = SoundNet8()
     weights = {}
     for layer in (*TRUNK, *HEADS.values()):
-        entry = {"weights": np.zeros((layer.kernel, 1, layer.in_ch, layer.out_ch), np.float32), "biases": np.zeros(layer.out_ch, np.float32)}
+        entry = {"weights": np.zeros((layer.kernel, 1, layer.in_ch, layer.out_ch), np.float32),
+                 "biases": np.zeros(layer.out_ch, np.float32)}
         if layer in TRUNK:
             entry |= {key: np.ones(layer.out_ch, np.float32) for key in ("gamma", "beta", "mean", "var")}
         weights[layer.name] = entry

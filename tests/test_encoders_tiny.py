@@ -29,7 +29,10 @@ def test_text_one_vector_per_token_and_stable() -> None:
     assert seq.shape == (3, 16) and seq.dtype == np.float32
     np.testing.assert_array_equal(seq, _embed(TinyTextEncoder(), "a dog barks"))  # case and spacing ignored
     dog, pup, market = (encoder.pool(_embed(encoder, t)) for t in ("dog barking", "dogs barking", "stock markets"))
-    cos = lambda a, b: float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+    def cos(a: np.ndarray, b: np.ndarray) -> float:
+        return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
     assert cos(dog, pup) > cos(dog, market)
 
 

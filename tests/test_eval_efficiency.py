@@ -90,7 +90,8 @@ def test_report_has_one_row_per_configuration_with_time_against_base(tmp_path) -
 
     curves = {"base": [{"epoch": 1, "seconds": 20.0, "pairs": 10, "zeroshot-esc50": 0.2}],
               "ds-net": [{"epoch": 1, "seconds": 15.0, "pairs": 5, "zeroshot-esc50": 0.25}]}
-    metrics = {"base/seconds": 20.0, "base/cpu_seconds": 18.0, "ds-net/cpu_seconds": 9.0, "base/pairs": 10.0, "base/zeroshot-esc50": 0.2, "base/best-zeroshot-esc50": 0.2,
+    metrics = {"base/seconds": 20.0, "base/cpu_seconds": 18.0, "ds-net/cpu_seconds": 9.0, "base/pairs": 10.0,
+               "base/zeroshot-esc50": 0.2, "base/best-zeroshot-esc50": 0.2,
                "ds-net/seconds": 15.0, "ds-net/pairs": 5.0, "ds-net/zeroshot-esc50": 0.25,
                "ds-net/best-zeroshot-esc50": 0.25}
     record = EvalRecord("efficiency", "esc50", "made-up", "tiny", metrics, "bgtai eval efficiency ...",

@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 import torch
 from PIL import Image
+from tiny_models import tiny_model_settings
 
 from bgtai.cli import CommandError
 from bgtai.cli.generate import volume_factors
@@ -18,7 +19,6 @@ from bgtai.eval.generation import frechet_distance, shuffled_partners, two_choic
 from bgtai.generate.decoder import DecoderConfig, EmbeddingDecoder
 from bgtai.model.config import JointConfig
 from bgtai.model.joint import JointModel, load_model
-from tiny_models import tiny_model_settings
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +134,8 @@ def test_eval_generation_writes_every_measure(tiny_pair, tmp_path: Path) -> None
     joint, run = tiny_pair
     out = tmp_path / "generation.json"
     assert main(["eval", "generation", "--model", str(joint), "--generator", str(run), "--per-class", "1", "-n", "2",
-                 "--tuxpaint-sounds", "4", "--reference-pictures", "6", "--steps", "2", "--json", str(out), "--figure", str(tmp_path / "f.png")]) == 0
+                 "--tuxpaint-sounds", "4", "--reference-pictures", "6", "--steps", "2", "--json", str(out),
+                 "--figure", str(tmp_path / "f.png")]) == 0
     metrics = json.loads(out.read_text())["metrics"]
     for name in ("two_choice", "rerank_gain", "two_choice_control", "fid_efficientnet", "paired_match",
                  "fid_efficientnet_real_train"):

@@ -16,7 +16,16 @@ from bgtai.generate.base import Condition, ImageGenerator, ScoredImage
 from bgtai.generate.diffusers_pipeline import DiffusersGenerator, candidate_seed, load_pipeline
 from bgtai.generate.prompts import PromptVocabulary, picture_prompt, read_labels, sound_prompts
 from bgtai.generate.rerank import rerank
-from bgtai.generate.sheet import BEST_COLOUR, CAPTION_HEIGHT, LABEL_WIDTH, PAD, TITLE_HEIGHT, contact_sheet, sheet_size, volume_sheet
+from bgtai.generate.sheet import (
+    BEST_COLOUR,
+    CAPTION_HEIGHT,
+    LABEL_WIDTH,
+    PAD,
+    TITLE_HEIGHT,
+    contact_sheet,
+    sheet_size,
+    volume_sheet,
+)
 
 SIZE = 32
 

@@ -6,10 +6,10 @@ import numpy as np
 import torch
 
 import bgtai
+from bgtai.data.pairs import Pair
 from bgtai.model.grounded import GroundedConfig, GroundedModel, Tower
 from bgtai.train.grounded import Examples, GroundedRecipe, fit_ridge, fit_towers, info_nce, task_examples
 from bgtai.train.joint import warmup_cosine
-from bgtai.data.pairs import Pair
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -81,7 +81,8 @@ def test_grounded_folder_loads_through_bgtai_load_model(tmp_path):
 
 def test_task_examples_split_by_group_and_read_each_caption_kind(tmp_path):
     pairs = [
-        Pair("x", "s", "g1", audio=tmp_path / "a.wav", image=tmp_path / "p.png", audio_caption="a bark", visual_caption="a dog", label="dog"),
+        Pair("x", "s", "g1", audio=tmp_path / "a.wav", image=tmp_path / "p.png", audio_caption="a bark",
+             visual_caption="a dog", label="dog"),
         Pair("x", "s", "g1", audio=tmp_path / "b.wav", caption="rain"),
         Pair("x", "s", "g2", image=tmp_path / "q.png", caption="a cat"),
     ]

@@ -46,7 +46,8 @@ def test_padding_does_not_change_an_embedding() -> None:
     padded = model.embed("audio", features[:1], mask[:1])  # row 0 has 5 real frames of 7
     assert torch.allclose(short, padded, atol=1e-5)
     img_features, img_mask = _batch()["image"]
-    assert torch.allclose(model.embed("image", img_features[:1, :7], img_mask[:1, :7]), model.embed("image", img_features[:1], img_mask[:1]), atol=1e-5)
+    assert torch.allclose(model.embed("image", img_features[:1, :7], img_mask[:1, :7]),
+                          model.embed("image", img_features[:1], img_mask[:1]), atol=1e-5)
 
 
 def test_image_block_is_four_post_norm_layers_by_default() -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PIL import Image
+from tiny_models import tiny_model_settings
 
 from bgtai.cli.main import main
 from bgtai.data.manifest_pairs import ManifestSource, manifest_pairs
@@ -17,7 +18,6 @@ from bgtai.errors import BadInputError
 from bgtai.model.joint import load_model
 from bgtai.train.joint import TRAINING_FILE, train
 from bgtai.train.recipes import Recipe
-from tiny_models import tiny_model_settings
 
 CONCEPTS = [("dog", 220.0, (200, 40, 40)), ("rain", 440.0, (40, 200, 40)), ("bell", 880.0, (40, 40, 200)),
             ("car", 330.0, (200, 200, 40))]

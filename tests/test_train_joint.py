@@ -105,8 +105,10 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, objective:
     resumed = train(tiny_recipe(objective), tmp_path / "killed", data=data, progress=False, resume=True)
     assert resumed.steps == whole.steps
     assert [r["val_loss"] for r in resumed.history] == [r["val_loss"] for r in whole.history]
-    assert _states_equal(torch.load(tmp_path / "whole" / "checkpoint.pt")["model"], torch.load(tmp_path / "killed" / "checkpoint.pt")["model"])
-    assert _states_equal(torch.load(tmp_path / "whole" / "checkpoint.pt")["loss"], torch.load(tmp_path / "killed" / "checkpoint.pt")["loss"])
+    whole_checkpoint = torch.load(tmp_path / "whole" / "checkpoint.pt")
+    killed_checkpoint = torch.load(tmp_path / "killed" / "checkpoint.pt")
+    assert _states_equal(whole_checkpoint["model"], killed_checkpoint["model"])
+    assert _states_equal(whole_checkpoint["loss"], killed_checkpoint["loss"])
 
 
 def _first_step(objective: str, out: str) -> dict:

@@ -6,6 +6,11 @@ private (0600 / 0700) whatever the umask, and the rename keeps that mode, so eve
 would be unreadable to the group: `temporary_file` and `temporary_folder` give it the mode
 a plain `open()` / `mkdir()` would (0666 / 0777 less the umask).
 
+Files: `write_bytes` / `write_text` for content already in memory, `atomic_path` for a writer
+that wants a file name (torch.save, faiss, a subprocess). Both flush the file to disk before the
+rename and the folder after it, so a crash leaves the old file or the new one, never a torn one,
+and both remove their temporary on any failure.
+
 Temporaries are named `.NAME.<random>.tmp` beside the target `NAME`; a folder being replaced
 waits as `.NAME.old` for the instant of the swap. `sweep(folder, NAME)` removes what a killed
 run left of these (restoring `.NAME.old` when `NAME` itself is gone).
@@ -13,10 +18,12 @@ run left of these (restoring `.NAME.old` when `NAME` itself is gone).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from bgtai.errors import BadInputError
@@ -58,6 +65,70 @@ def temporary_folder(target: str | Path) -> Path:
     path = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     apply_umask(path)
     return path
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable; skipped where a folder cannot be opened (not every platform)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` atomically (parent folders created): a reader sees the old file or the new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = temporary_file(path)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+    return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """`write_bytes` of `text` in UTF-8."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """A temporary path beside `target` (parent folders created) for a writer that wants a file name.
+
+    When the block ends normally the file is flushed to disk and renamed over `target`; when it
+    raises, the temporary is removed and `target` is untouched. The temporary exists (empty, with
+    the umask's mode) on entry and ends in `.tmp`: a writer that picks its format from the
+    extension must be told the format.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = temporary_file(target)
+    os.close(handle)
+    try:
+        yield temporary
+        written = os.open(temporary, os.O_RDONLY)
+        try:
+            os.fsync(written)
+        finally:
+            os.close(written)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_folder(target.parent)
 
 
 def check_target(path: str | Path, folder: bool = False) -> None:

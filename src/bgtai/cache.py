@@ -9,11 +9,12 @@ features.
 Layout: `<root>/<encoder>/<settings hash>/<2 hex>/<content hash>.npy`, plus one
 `settings.json` per settings folder saying what the hash stands for.
 
-Every write goes to a temporary file in the entry's own folder, is flushed to disk, then
-renamed over the entry (`os.replace` is atomic on one filesystem). A run killed mid-write
-leaves at most an orphan `.tmp-*` file (swept from a folder, once it is an hour old, by the next
-process that writes there), never a half-written entry, and several processes
-writing the same entry each rename a complete file. An entry that still fails to load
+Every write goes through `bgtai.atomic.write_bytes`: a temporary file in the entry's own folder,
+flushed to disk, then renamed over the entry (`os.replace` is atomic on one filesystem). A run
+killed mid-write leaves at most an orphan `.NAME.<random>.tmp` file (or `.tmp-*`, as older
+versions named them; swept from a folder, once it is an hour old, by the next process that
+writes there), never a half-written entry, and several processes writing the same entry each
+rename a complete file. An entry that still fails to load
 (damaged on disk, edited by hand) is a miss; the caller's next `put` replaces it.
 """
 
@@ -24,7 +25,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,13 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from bgtai.atomic import apply_umask
+from bgtai.atomic import write_bytes, write_text
 from bgtai.config import cache_dir
 from bgtai.encoders.base import Encoder
 
 _CHUNK = 1 << 20
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_TEMP_PREFIX = ".tmp-"
+# what a killed writer leaves: `bgtai.atomic`'s temporaries, and the `.tmp-*` of older versions
+_TEMP_PATTERNS = (".*.tmp", ".tmp-*")
 
 
 @dataclass
@@ -105,47 +106,16 @@ def content_digest(item: Any, modality: str, sample_rate: int | None = None) -> 
     return None
 
 
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not every platform can open a directory.
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same folder, fsync and rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
-    try:
-        apply_umask(temp)  # mkstemp makes it 0600; the output should be as readable as any file written here
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+# the names other modules imported before `bgtai.atomic` had them
+write_bytes_atomic = write_bytes
+write_text_atomic = write_text
 
 
 def save_npy_atomic(path: Path, array: np.ndarray) -> None:
     """`np.save` that never leaves a partial file at `path`."""
     buffer = io.BytesIO()
     np.save(buffer, np.asarray(array), allow_pickle=False)
-    write_bytes_atomic(path, buffer.getvalue())
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"))
+    write_bytes(path, buffer.getvalue())
 
 
 def text_per_file(path: str | Path, folder: Path, suffix: str, compute: Callable[[], str]) -> str:
@@ -155,7 +125,7 @@ def text_per_file(path: str | Path, folder: Path, suffix: str, compute: Callable
     if stored.is_file():
         return stored.read_text(encoding="utf-8")
     text = compute()
-    write_text_atomic(stored, text)
+    write_text(stored, text)
     return text
 
 
@@ -163,10 +133,10 @@ ORPHAN_AGE_S = 3600.0  # a temporary file this old belongs to a writer that was 
 
 
 def sweep_orphans(folder: Path, older_than_s: float = ORPHAN_AGE_S) -> int:
-    """Delete the `.tmp-*` files a killed writer left in `folder` (not its subfolders); returns how many."""
+    """Delete the temporary files a killed writer left in `folder` (not its subfolders); returns how many."""
     now = time.time()
     removed = 0
-    for temp in Path(folder).glob(f"{_TEMP_PREFIX}*"):
+    for temp in {found for pattern in _TEMP_PATTERNS for found in Path(folder).glob(pattern)}:
         try:
             if now - temp.stat().st_mtime > older_than_s:
                 temp.unlink()
@@ -242,5 +212,5 @@ class FeatureCache:
             return
         target = self.root / folder / "settings.json"
         if not target.exists():
-            write_text_atomic(target, self._descriptions[folder])
+            write_text(target, self._descriptions[folder])
         self._described.add(folder)

@@ -382,9 +382,7 @@ def _is_single(item: Any, modality: Modality) -> bool:
     if modality == "audio" and isinstance(item, tuple) and len(item) == 2:
         # (array, sample_rate) is one clip; a tuple of two paths is a list
         return _is_array(item[0]) and isinstance(item[1], (int, np.integer)) and not isinstance(item[1], bool)
-    if hasattr(item, "mode") and hasattr(item, "size") and hasattr(item, "tobytes"):  # PIL image
-        return True
-    return False
+    return hasattr(item, "mode") and hasattr(item, "size") and hasattr(item, "tobytes")  # PIL image
 
 
 def _as_list(inputs: Any, modality: Modality) -> list[Any]:

@@ -177,12 +177,12 @@ def _dp(x: np.ndarray, y: np.ndarray, cmat: np.ndarray, use_matrix: bool, metric
             steps[i, 0] = 1
             j = 1
         if i == 0:  # first row: only from the left
-            for j in range(j, hi + 1):
+            for j in range(j, hi + 1):  # noqa: B020 - continues from the j above (range reads it once)
                 curr[j] = row[j] + curr[j - 1]
                 steps[0, j] = 2
         else:
             left = curr[j - 1] if j > 0 else inf
-            for j in range(j, hi + 1):
+            for j in range(j, hi + 1):  # noqa: B020 - continues from the j above (range reads it once)
                 c = row[j]
                 best = prev[j - 1]
                 step = 0

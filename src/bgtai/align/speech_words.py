@@ -195,13 +195,13 @@ def save_aligner(model: Any, path: str | Path, target: str) -> Path:
 
     import torch
 
-    from bgtai.cache import write_bytes_atomic
+    from bgtai.atomic import write_bytes
 
     saved = {"config": dataclasses.asdict(model.config), "state": model.state_dict(),  # type: ignore[attr-defined]
              "inputs": {"audio": {"encoder": SPEECH_ENCODER, "pool": POOL}, "text": target}}
     buffer = io.BytesIO()
     torch.save(saved, buffer)
-    write_bytes_atomic(Path(path), buffer.getvalue())
+    write_bytes(path, buffer.getvalue())
     return Path(path)
 
 

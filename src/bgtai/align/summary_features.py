@@ -14,13 +14,13 @@ a 30 s window, so this is several times cheaper and the sentence boundaries are 
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from bgtai.align.bbc import AlignmentPair
+from bgtai.atomic import atomic_path
 from bgtai.config import cache_dir
 from bgtai.io.audio import load_audio
 from bgtai.io.tts import DEFAULT_RATE, espeak_version, speak_cached
@@ -54,10 +54,8 @@ def spoken_summary(sentences: list[str], voice: str = "en-us", rate: int = DEFAU
         spans.append((clock, clock + len(samples) / SPEECH_RATE))
         clock += (len(samples) + len(gap)) / SPEECH_RATE
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-        sf.write(temporary, np.concatenate(pieces), SPEECH_RATE, subtype="PCM_16")
-        os.replace(temporary, path)
+        with atomic_path(path) as temporary:  # named .tmp: soundfile is told the format
+            sf.write(temporary, np.concatenate(pieces), SPEECH_RATE, format="WAV", subtype="PCM_16")
     return path, np.array(spans)
 
 

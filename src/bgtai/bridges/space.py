@@ -56,7 +56,6 @@ class BridgeSpace:
     def class_scores(self, modality: str, inputs: Sequence[Any]) -> np.ndarray:
         """(N, classes) pooled scores of the modality's classifier head."""
         from bgtai import embed
-
         from bgtai.bridges.heads import scores_from_features
 
         vocabulary = VOCABULARIES[self.vocabularies[modality]]

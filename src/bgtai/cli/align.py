@@ -166,7 +166,7 @@ def _plot_words(path: Path, samples: np.ndarray, rate: int, times: list, title: 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from bgtai.cache import write_bytes_atomic
+    from bgtai.atomic import write_bytes
 
     colours = {"heard": "tab:green", "misheard": "tab:orange", "interpolated": "tab:red"}
     seconds = np.arange(len(samples)) / rate
@@ -195,7 +195,7 @@ def _plot_words(path: Path, samples: np.ndarray, rate: int, times: list, title: 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
     plt.close(figure)
-    write_bytes_atomic(path, buffer.getvalue())
+    write_bytes(path, buffer.getvalue())
 
 
 # --- two audio files or two texts: DTW between their sequences --------------------------------
@@ -261,7 +261,7 @@ def _plot_cost(path: Path, a: np.ndarray, b: np.ndarray, dtw_path: np.ndarray, d
     import matplotlib.pyplot as plt
 
     from bgtai.align.dtw import pairwise_cost
-    from bgtai.cache import write_bytes_atomic
+    from bgtai.atomic import write_bytes
 
     figure, axis = plt.subplots(figsize=(8, 5))
     image = axis.imshow(pairwise_cost(b, a, metric), aspect="auto", origin="lower", cmap="viridis")
@@ -276,4 +276,4 @@ def _plot_cost(path: Path, a: np.ndarray, b: np.ndarray, dtw_path: np.ndarray, d
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=120)
     plt.close(figure)
-    write_bytes_atomic(path, buffer.getvalue())
+    write_bytes(path, buffer.getvalue())

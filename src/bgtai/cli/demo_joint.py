@@ -1,7 +1,11 @@
 """The joint-space stages of `bgtai demo`: train a recipe, score it, and answer a few cross-modal queries.
 
-Training writes `runs/demo-RECIPE` and resumes it when a run was cut off; a finished run is
-reused, so a second demo only evaluates. The scores use the same test splits as
+Training writes `runs/demo-RECIPE` (`--full`) or `runs/demo-RECIPE-quick` (the quick demo) and
+resumes it when a run was cut off; a finished run is reused, so a second demo only evaluates.
+The quick demo trains the same grounded recipes with `QUICK_OVERRIDES`: YAMNet features only
+(aiSFX costs about four times YAMNet a clip) and no Whisper transcripts in the bridges (about 1 s a
+spoken clip on one thread, and some 1,800 clips are spoken); its bridges column has no
+transcripts either, so the columns stay comparable. The scores use the same test splits as
 `bgtai eval retrieval` (items that training leaves out) and the zero-shot protocols of
 `bgtai eval zeroshot`; the queries print what a person can judge by eye: the sounds and
 pictures nearest to a sentence, and the Tux Paint pictures nearest to ESC-50 clips.
@@ -30,15 +34,32 @@ RETRIEVAL_ROWS: tuple[tuple[str, str], ...] = (  # (pair set, direction as `dire
     ("fsdd-speech-text", "A->T"),
     ("asterisk-speech-text", "A->T"),
 )
+# what the quick demo changes in a grounded recipe (default and ridge-baseline alike); `--full` trains them as committed
+QUICK_OVERRIDES: tuple[str, ...] = ('model.front_ends.audio=["yamnet"]', "model.bridges.speech=false")
 QUERY_SENTENCES: tuple[str, ...] = ("a dog barking", "rain falling", "a bell ringing", "a car driving past")
 QUERY_ESC50_CLASSES: tuple[str, ...] = ("dog", "rooster", "church_bells", "airplane")
 
 
-def train_demo_model(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, runs: Path = Path("runs")) -> Path:
+def recipe_overrides(recipe_name: str, full: bool) -> list[str]:
+    """The `key=value` settings the demo applies to a grounded recipe: none for `--full`, else the quick ones."""
+    from bgtai.train.recipes import recipe_kind
+
+    if full or recipe_kind(recipe_name) != "grounded":
+        return []
+    return [f"name={recipe_name}-quick", f"description=the quick demo's {recipe_name}: {', '.join(QUICK_OVERRIDES)}",
+            *QUICK_OVERRIDES]
+
+
+def run_folder(runs: Path, recipe_name: str, full: bool) -> Path:
+    return runs / (f"demo-{recipe_name}" if full else f"demo-{recipe_name}-quick")
+
+
+def train_demo_model(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, runs: Path = Path("runs"),
+                     full: bool = True) -> Path:
     """The best model folder of the demo run, training (or resuming) it when it is not finished."""
     from bgtai.train.recipes import load_recipe, recipe_kind
 
-    out = runs / f"demo-{recipe_name}"
+    out = run_folder(runs, recipe_name, full)
     best = out / "best"
     if (out / DONE_MARK).exists() and best.is_dir():
         print(f"using the finished run {out} (delete it to train again)", flush=True)
@@ -49,7 +70,8 @@ def train_demo_model(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, 
         from bgtai.train.grounded import train_grounded
         from bgtai.train.recipes import load_grounded_recipe
 
-        summary = train_grounded(load_grounded_recipe(recipe_name), out, command=current_command())
+        recipe = load_grounded_recipe(recipe_name, recipe_overrides(recipe_name, full))
+        summary = train_grounded(recipe, out, command=current_command())
         done, loss = f"best epoch {summary.best_epoch}", summary.best_val_loss
     else:
         from bgtai.train.joint import train
@@ -142,20 +164,31 @@ def side_by_side(tables: dict[str, list[list[Any]]]) -> tuple[list[str], list[li
     return ["task", "data", "metric", *names, "chance"], rows
 
 
-def stage_joint(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS) -> None:
+def stage_joint(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, full: bool = True,
+                runs: Path = Path("runs")) -> None:
     from bgtai.bridges import BridgeSpace
     from bgtai.model.joint import load_model
 
     print(f"\n== Joint space: train {recipe_name} and the ridge baseline on the real training pairs (ESC-50 held out)\n",
           flush=True)
-    model = load_model(train_demo_model(recipe_name, epochs))
-    ridge = load_model(train_demo_model(BASELINE_RECIPE, epochs))
-    bridges = BridgeSpace()
+    if not full:
+        print(f"quick demo: {recipe_name} and {BASELINE_RECIPE} with {' '.join(QUICK_OVERRIDES)} "
+              "(YAMNet features only, no Whisper transcripts; the bridges column has none either); "
+              "`bgtai demo --full` trains them as committed\n", flush=True)
+    model = load_model(train_demo_model(recipe_name, epochs, runs, full))
+    ridge = load_model(train_demo_model(BASELINE_RECIPE, epochs, runs, full))
+    bridges = BridgeSpace(speech=full)
     print("\n== Joint space: zero-shot classification and retrieval on items training never saw\n", flush=True)
     print(f"{recipe_name}: the trained model; bridges: label knowledge alone, no training; "
-          f"{BASELINE_RECIPE}: a ridge map from the same frozen features, fitted on the same pairs.\n", flush=True)
-    header, rows = side_by_side({recipe_name: joint_scores(model), "bridges": joint_scores(bridges),
-                                 BASELINE_RECIPE: joint_scores(ridge)})
+          f"{BASELINE_RECIPE}: a ridge map from the same frozen features, fitted on the same pairs.", flush=True)
+    if not full:
+        print("quick demo: no Whisper transcripts anywhere, so the speech rows (FSDD, Asterisk) rest on YAMNet "
+              "features alone; `bgtai demo --full` for the full figures.", flush=True)
+    suffix = "" if full else "-quick"  # the table itself says which figures these are
+    header, rows = side_by_side({recipe_name + suffix: joint_scores(model),
+                                 "bridges" if full else "bridges (no transcripts)": joint_scores(bridges),
+                                 BASELINE_RECIPE + suffix: joint_scores(ridge)})
+    print()
     print(format_table(header, rows), flush=True)
     print("\n== Joint space: cross-modal queries (cosine similarity in brackets)\n", flush=True)
     print(format_table(["query", "searched", "best matches"], cross_modal_queries(model)), flush=True)

@@ -324,10 +324,11 @@ def _read_output(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
 
 
 def _write(out: Path, vectors: np.ndarray, sidecar: dict[str, Any]) -> None:
-    from bgtai.cache import save_npy_atomic, write_text_atomic
+    from bgtai.atomic import write_text
+    from bgtai.cache import save_npy_atomic
 
     save_npy_atomic(out, vectors.astype(np.float32))
-    write_text_atomic(out.with_suffix(".json"), json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
+    write_text(out.with_suffix(".json"), json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
 
 
 def _bad_json(item: BadItem) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from bgtai.cli import CommandError
 
 PROTOCOL = (
     "efficiency: every epoch's model; zero-shot top-1 on ESC-50 fold 4 (50-way) and UrbanSound8K fold 10 (10-way), "
-    "linear probe on joint audio embeddings (ESC-50 fold 4, grouped 4-fold CV; UrbanSound8K tested on fold 10, as training sees folds 1-3); time = training wall and CPU time "
+    "linear probe on joint audio embeddings (ESC-50 fold 4, grouped 4-fold CV; UrbanSound8K tested on fold 10, "
+    "as training sees folds 1-3); time = training wall and CPU time "
     "incl. validation, from each run's log"
 )
 

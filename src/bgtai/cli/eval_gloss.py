@@ -6,7 +6,8 @@ select the model: the place to choose beam width and length penalty) against the
 their members (to try ensembles on dev without training one). `--model rules` scores the rule-based English
 glosser; on ASLG it reproduces the corpus's artefact ("the" deleted inside words, as ASLG's
 references have it) unless `--no-aslg-artefacts` is given, and so does an edit-tagger folder
-(`bgtai.gloss.tagger`, which edits the rule glosser's output; beam and length penalty do not apply). `--speech N` glosses the first N test sentences from speech instead (espeak-ng TTS,
+(`bgtai.gloss.tagger`, which edits the rule glosser's output; beam and length penalty do not apply). `--speech
+N` glosses the first N test sentences from speech instead (espeak-ng TTS,
 en-us for ASLG, de for PHOENIX), through the model's speech front-end or, for a text-only
 model, a Whisper transcript (tiny.en for English, base told German for PHOENIX); the
 protocol names which.

@@ -53,9 +53,7 @@ def recipe_overrides(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from bgtai.errors import BadInputError
-    from bgtai.train.recipes import load_recipe, recipe_names
-
-    from bgtai.train.recipes import load_grounded_recipe, recipe_kind
+    from bgtai.train.recipes import load_grounded_recipe, load_recipe, recipe_kind, recipe_names
 
     if args.list_recipes:
         for name in recipe_names():

@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from bgtai.cache import write_text_atomic
+from bgtai.atomic import write_text
 from bgtai.config import cache_dir
 from bgtai.errors import BadInputError
 
@@ -115,5 +115,5 @@ def file_hashes(kind: Kind, paths: Sequence[Path | str]) -> list[str]:
         _memory.update(computed)
         stored = _read_cache(cache_path)  # merge with what other processes wrote meanwhile
         stored.update(computed)
-        write_text_atomic(cache_path, json.dumps(stored, sort_keys=True))
+        write_text(cache_path, json.dumps(stored, sort_keys=True))
     return [_memory[key] for key in keys]

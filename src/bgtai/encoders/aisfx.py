@@ -29,8 +29,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -38,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from bgtai.atomic import apply_umask
+from bgtai.atomic import atomic_path
 from bgtai.config import cache_dir
 from bgtai.encoders.base import Encoder
 from bgtai.io.audio import load_audio
@@ -135,31 +133,22 @@ def onnx_path() -> Path:
     target = cache_dir() / "weights" / "aisfx" / f"timemap-{checkpoint_hash()}-opset{ONNX_OPSET}.onnx"
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
     model = TimeMap(load_trunk())
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    apply_umask(tmp)  # mkstemp makes it 0600
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model,
-                (torch.zeros(1, BLOCK_FRAMES, N_MELS),),
-                tmp,
-                input_names=["logmel"],
-                output_names=["timemap"],
-                dynamic_axes={
-                    "logmel": {0: "batch", 1: "frames"},
-                    "timemap": {0: "batch", 2: "positions"},
-                },
-                opset_version=ONNX_OPSET,
-                dynamo=False,
-            )
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(target) as temporary, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (torch.zeros(1, BLOCK_FRAMES, N_MELS),),
+            str(temporary),
+            input_names=["logmel"],
+            output_names=["timemap"],
+            dynamic_axes={
+                "logmel": {0: "batch", 1: "frames"},
+                "timemap": {0: "batch", 2: "positions"},
+            },
+            opset_version=ONNX_OPSET,
+            dynamo=False,
+        )
     return target
 
 

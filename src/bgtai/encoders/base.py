@@ -47,5 +47,5 @@ class Encoder(ABC):
         """The clip/sentence/image vector from its sequence: the mean over positions by default."""
         return sequence.mean(axis=0, dtype=np.float64).astype(np.float32)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: doing nothing is the right default
         """Release model memory (optional)."""

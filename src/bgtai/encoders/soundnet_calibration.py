@@ -28,13 +28,13 @@ import argparse
 import csv
 import functools
 import hashlib
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from bgtai.atomic import atomic_path
 
 CALIBRATION_FILE = "data/soundnet_head_calibration.npz"
 EVERY = 6  # every 6th clip of sound_library/manifest.csv, in file order (about 400 clips)
@@ -84,7 +84,8 @@ def load_calibration() -> dict[str, np.ndarray]:
     """The stored statistics: {objects,places}_{mean,std} float32 arrays."""
     path = calibration_path()
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: SoundNet head calibration missing; rebuild it with `python -m bgtai.encoders.soundnet_calibration`")
+        raise FileNotFoundError(f"{path}: SoundNet head calibration missing; "
+                                "rebuild it with `python -m bgtai.encoders.soundnet_calibration`")
     with np.load(path, allow_pickle=False) as data:
         return {key: data[key] for key in data.files}
 
@@ -95,17 +96,9 @@ def calibration_hash() -> str:
 
 
 def write_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    # a handle, not the name: np.savez would add `.npz` to the temporary's name
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        np.savez(handle, **arrays)
 
 
 def main(argv: list[str] | None = None) -> None:

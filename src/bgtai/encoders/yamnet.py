@@ -400,11 +400,11 @@ def build_model(variant: Variant, unsigned_weights: bool = True) -> Any:
 
 def model_path(variant: Variant) -> Path:
     """The built graph of `variant`, made once (atomically) under the cache folder and reused."""
-    from bgtai.cache import write_bytes_atomic
+    from bgtai.atomic import write_bytes
 
     target = cache_dir() / "weights" / "yamnet" / f"yamnet-{_shipped_hash()}-{variant}-v{_BUILD_VERSION}.onnx"
     if not target.is_file():
-        write_bytes_atomic(target, build_model(variant).SerializeToString())
+        write_bytes(target, build_model(variant).SerializeToString())
     return target
 
 

@@ -77,7 +77,8 @@ def read_with_care(found: dict[tuple[str, str, str], EvalRecord]) -> str:
     unnamed, items = details.get("unnamed_classes"), details.get("unnamed_items")
     classes = len(details.get("per_class", {}))
     named = (f"AudioSet's and ImageNet's label lists name {classes - len(unnamed)} of ESC-50's {classes} classes "
-             f"closely (some label synonym within MiniLM cosine {NAMED_THRESHOLD} of the class name), so ESC-50 zero-shot through the bridges is zero-shot in "
+             f"closely (some label synonym within MiniLM cosine {NAMED_THRESHOLD} of the class name), "
+             "so ESC-50 zero-shot through the bridges is zero-shot in "
              f"training data, not in label knowledge; the row below it is the {len(unnamed)} unnamed classes "
              f"({items} clips: {', '.join(unnamed)}). ") if unnamed is not None and classes else ""
     sound_picture = found.get((TRAINED, "retrieval", "tuxpaint-sound-image A->I"))

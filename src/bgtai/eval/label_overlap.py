@@ -4,8 +4,9 @@ AudioSet's 521 and ImageNet's 1000 class names include many evaluation classes (
 "Church bell", "Siren"), so a bridge that reads those heads is zero-shot in training data but
 not in label knowledge. The rule used here: a class is *named* by a vocabulary when the
 cosine between the text encoder's embeddings of its plain name and of some label's plain name
-(each comma-separated synonym of a label counted on its own) is at least `NAMED_THRESHOLD`; zero-shot figures are then also reported on the classes no
-vocabulary names, where only what the trained space learned can help.
+(each comma-separated synonym of a label counted on its own) is at least `NAMED_THRESHOLD`; zero-shot
+figures are then also reported on the classes no vocabulary names, where only what the trained space
+learned can help.
 """
 
 from __future__ import annotations

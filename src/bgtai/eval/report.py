@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bgtai.atomic import write_text
 from bgtai.eval.grounded_summary import TRAINED, grounded_found, measure_rows
 from bgtai.eval.report_headline import HEADLINE_COLUMNS, PROBE_ANCHORS, render_headline_table
 from bgtai.eval.report_pages import MARKER, Page, render_pages
@@ -136,13 +137,6 @@ def render_report(results_dir: str | Path, out_path: str | Path, plots_dir: str 
     return build_report(results_dir, out_path, plots_dir, pages_dir).front
 
 
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def write_report(results_dir: str | Path, out_path: str | Path, plots_dir: str | Path | None = None,
                  pages_dir: str | Path | None = None) -> Path:
     """Write the front page to `out_path` and the detail pages.
@@ -152,9 +146,9 @@ def write_report(results_dir: str | Path, out_path: str | Path, plots_dir: str |
     pages_dir = Path(pages_dir) if pages_dir is not None else out_path.parent / PAGES_FOLDER
     report = build_report(results_dir, out_path, plots_dir, pages_dir)
     for name, text in report.pages.items():
-        _write_text(pages_dir / name, text)
+        write_text(pages_dir / name, text)
     for stale in sorted(pages_dir.glob("*.md")):  # only pages carrying the report's mark: never a hand-written one
         if stale.name not in report.pages and stale.read_text(encoding="utf-8").startswith(MARKER):
             stale.unlink()
-    _write_text(out_path, report.front)
+    write_text(out_path, report.front)
     return out_path

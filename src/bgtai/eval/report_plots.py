@@ -9,11 +9,10 @@ of a result file; a picture with nothing to show is not written.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from bgtai.atomic import temporary_file
+from bgtai.atomic import atomic_path
 from bgtai.eval.grounded_summary import MeasureRow
 from bgtai.eval.results import EvalRecord
 
@@ -34,15 +33,8 @@ def _pyplot():  # type: ignore[no-untyped-def]
 
 def _save(fig, path: Path) -> Path:  # type: ignore[no-untyped-def]
     """Write the figure atomically: a reader of docs/plots never sees half a PNG."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = temporary_file(path)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            fig.savefig(file, format="png", dpi=90)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, format="png", dpi=90)
     return path
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shlex
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bgtai.atomic import temporary_file
+from bgtai.atomic import write_text
 from bgtai.errors import BadInputError
 from bgtai.provenance import provenance as current_provenance
 
@@ -64,23 +63,13 @@ def _json_safe(value: Any) -> Any:
 
 def write_result(record: EvalRecord, path: str | Path) -> Path:
     """Write `record` to `path` atomically: a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = record.to_json()
     # a record read from an old file and written again keeps the provenance it came with
     data["provenance"] = record.provenance or current_provenance()
     data["metrics"] = {name: float(v) for name, v in record.metrics.items()}
     data = _json_safe(data)
     text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
-    handle, temporary = temporary_file(path)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, text)
 
 
 def read_result(path: str | Path) -> EvalRecord:

@@ -26,7 +26,6 @@ from bgtai.gloss.model import Langue2Gloss
 from bgtai.gloss.vocab import BOS_ID, EOS_ID, PAD_ID
 from bgtai.model.language_encoder import LanguageEncoding
 
-
 Member = tuple[Langue2Gloss, LanguageEncoding]  # a model and its encoding of the batch
 
 

@@ -64,15 +64,24 @@ _POSSESSIVE_S = re.compile(r"(?<=\w)'s\b")
 _CONTRACTIONS = (
     (re.compile(r"\b(ca|wo|sha)n't\b"), lambda m: {"ca": "can", "wo": "will", "sha": "shall"}[m.group(1)] + " not"),
     (re.compile(r"(?<=\w)n't\b"), lambda m: " not"),
-    (re.compile(r"(?<=\w)'(re|m|ll|ve|d)\b"), lambda m: " " + {"re": "are", "m": "am", "ll": "will", "ve": "have", "d": "would"}[m.group(1)]),
+    (re.compile(r"(?<=\w)'(re|m|ll|ve|d)\b"),
+     lambda m: " " + {"re": "are", "m": "am", "ll": "will", "ve": "have", "d": "would"}[m.group(1)]),
     (re.compile(r"\blet's\b"), lambda m: "let us"),
     (re.compile(r"\b(it|he|she|that|there|here|what|who|where|how|when|why|this)'s\b"), lambda m: m.group(1) + " is"),
 )
 _DESCRIPTIVE = ("ADJ", "ADV")
 # closed-class words the lexicon also lists as adverbs or adjectives; the corpus writes them plain
-FUNCTION_WORDS = frozenset(
-    ["about", "above", "across", "after", "against", "along", "among", "around", "as", "at", "before", "behind", "below", "beneath", "beside", "between", "beyond", "but", "by", "during", "except", "for", "from", "in", "inside", "into", "like", "near", "off", "on", "onto", "out", "outside", "over", "past", "per", "since", "through", "throughout", "till", "to", "toward", "towards", "under", "underneath", "until", "upon", "via", "with", "within", "without", "and", "or", "nor", "if", "because", "although", "though", "unless", "whether", "while", "whereas", "than", "how", "when", "where", "why", "what", "which", "who", "whom", "whose", "that", "this", "these", "those", "no", "any", "some", "every", "each", "either", "neither", "both", "all", "half", "most", "more", "next", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "hundred", "thousand", "million", "billion"]
-)
+FUNCTION_WORDS = frozenset([
+    "about", "above", "across", "after", "against", "along", "among", "around", "as", "at", "before", "behind",
+    "below", "beneath", "beside", "between", "beyond", "but", "by", "during", "except", "for", "from", "in",
+    "inside", "into", "like", "near", "off", "on", "onto", "out", "outside", "over", "past", "per", "since",
+    "through", "throughout", "till", "to", "toward", "towards", "under", "underneath", "until", "upon", "via",
+    "with", "within", "without", "and", "or", "nor", "if", "because", "although", "though", "unless", "whether",
+    "while", "whereas", "than", "how", "when", "where", "why", "what", "which", "who", "whom", "whose", "that",
+    "this", "these", "those", "no", "any", "some", "every", "each", "either", "neither", "both", "all", "half",
+    "most", "more", "next", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "hundred", "thousand", "million", "billion"
+])
 # modals are written as they stand ("would" stays WOULD, not WILL)
 MODALS = frozenset({"will", "would", "shall", "should", "can", "could", "may", "might", "must"})
 

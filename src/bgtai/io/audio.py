@@ -13,7 +13,6 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import soundfile as sf
@@ -24,7 +23,7 @@ from bgtai.errors import BadInputError
 # Formats tried, in order, when metadata names a file that is stored under another extension.
 AUDIO_SUFFIXES = (".wav", ".flac", ".opus", ".ogg", ".mp3", ".aiff", ".aif")
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 @dataclass(frozen=True)

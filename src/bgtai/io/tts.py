@@ -13,10 +13,9 @@ import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
-from bgtai.atomic import apply_umask
+from bgtai.atomic import atomic_path
 from bgtai.config import cache_dir
 from bgtai.errors import BadInputError
 
@@ -48,23 +47,16 @@ def speak(text: str, out_path: str | Path, voice: str = "en-us", rate: int = DEF
     if not isinstance(text, str) or not text.strip():
         raise BadInputError(repr(text)[:80], "nothing to say: the text is empty")
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".wav")
-    os.close(handle)
-    apply_umask(temporary)  # mkstemp makes it 0600
-    try:
+    with atomic_path(out) as temporary:  # espeak-ng writes WAV whatever the file's extension
         # the text goes on stdin: no length limit and nothing is read as an option
         result = subprocess.run(
-            [espeak_program(), "-v", voice, "-s", str(int(rate)), "-w", temporary, "--stdin"],
+            [espeak_program(), "-v", voice, "-s", str(int(rate)), "-w", str(temporary), "--stdin"],
             input=text, capture_output=True, text=True, check=False,
         )
         if result.returncode != 0 or os.path.getsize(temporary) <= 44:  # 44 bytes: a WAV header, no audio
             raise BadInputError(
                 repr(text)[:80], f"espeak-ng failed (voice {voice!r}, exit {result.returncode}): {result.stderr.strip()}"
             )
-        os.replace(temporary, out)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
     return out
 
 

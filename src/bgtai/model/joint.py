@@ -205,7 +205,8 @@ def load_model(path: str | Path) -> JointModel:
         header = json.loads(config_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadInputError(str(config_path), f"not valid JSON ({error})") from error
-    from bgtai.model.grounded import FORMAT as GROUNDED_FORMAT, load_grounded
+    from bgtai.model.grounded import FORMAT as GROUNDED_FORMAT
+    from bgtai.model.grounded import load_grounded
 
     if isinstance(header, dict) and header.get("format") == GROUNDED_FORMAT:
         return load_grounded(folder)  # type: ignore[return-value]  # same encode(modality, inputs) contract

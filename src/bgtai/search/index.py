@@ -345,6 +345,6 @@ def _encode(embedder: Embedder, modality: str, part: list[_Pending]) -> tuple[li
 
 
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    from bgtai.cache import write_text_atomic
+    from bgtai.atomic import write_text
 
-    write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_text(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")

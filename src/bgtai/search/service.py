@@ -16,6 +16,7 @@ the server's log). `bgtai serve` binds 127.0.0.1 unless told otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 import threading
@@ -31,7 +32,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bgtai.errors import BadInputError, BadItemsError
 from bgtai.search.embedders import Embedder
-from bgtai.search.files import MODALITIES
 from bgtai.search.index import Hit, SearchIndex
 
 log = logging.getLogger("bgtai.serve")
@@ -185,10 +185,8 @@ def _result(hit: Hit) -> dict[str, Any]:
     out = {"id": hit.id, "path": hit.path, "name": Path(hit.path).name, "modality": hit.modality,
            "score": round(hit.score, 6), "url": f"/items/{hit.id}", "preview": None}
     if hit.modality == "text":
-        try:
+        with contextlib.suppress(OSError):  # an unreadable file gets no preview
             out["preview"] = Path(hit.path).read_text(encoding="utf-8", errors="replace")[:PREVIEW_CHARS]
-        except OSError:
-            pass
     return out
 
 

@@ -9,7 +9,6 @@ so a search returns the metadata table's ids directly.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -60,16 +59,10 @@ def save(index, path: Path) -> None:  # index: faiss.Index
     """Write atomically: a temporary file beside `path`, then a rename."""
     import faiss
 
-    from bgtai.atomic import temporary_file
+    from bgtai.atomic import atomic_path
 
-    handle, temporary = temporary_file(path)
-    os.close(handle)
-    try:
+    with atomic_path(path) as temporary:
         faiss.write_index(index, str(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def load(path: Path):  # -> faiss.Index

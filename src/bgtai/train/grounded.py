@@ -258,7 +258,8 @@ def fit_towers(model: GroundedModel, embedded: dict[str, tuple[np.ndarray, np.nd
             best_loss, best_epoch = val_loss, epoch
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
         if epoch == 1 or epoch % 5 == 0 or epoch == recipe.epochs:
-            progress(f"epoch {epoch}/{recipe.epochs}: train {epoch_loss:.4f}, validation {val_loss:.4f} (best {best_loss:.4f} at {best_epoch})")
+            progress(f"epoch {epoch}/{recipe.epochs}: train {epoch_loss:.4f}, validation {val_loss:.4f} "
+                     f"(best {best_loss:.4f} at {best_epoch})")
     return best_state, best_epoch, best_loss, history
 
 

@@ -48,7 +48,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from bgtai.atomic import check_target, replace_folder, sweep, temporary_file, temporary_folder
+from bgtai.atomic import atomic_path, check_target, replace_folder, sweep, temporary_folder
 from bgtai.errors import BadInputError
 from bgtai.eval.results import current_command
 from bgtai.losses import (
@@ -559,17 +559,12 @@ class JointTrainer:
     def save_checkpoint(self) -> Path:
         path = self.out / CHECKPOINT
         self.out.mkdir(parents=True, exist_ok=True)
-        handle, temporary = temporary_file(path)
-        os.close(handle)
-        try:
+        with atomic_path(path) as temporary:
             torch.save(self.state(), temporary)
             if path.exists():
-                # a kill between these two renames leaves only the previous checkpoint, which resuming reads
+                # the new checkpoint takes its place as the block ends: a kill between these two
+                # renames leaves only the previous checkpoint, which resuming reads
                 os.replace(path, self.out / PREVIOUS_CHECKPOINT)
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
         return path
 
     def load_checkpoint(self) -> None:

@@ -350,3 +350,16 @@ def test_headline_plots_are_drawn_under_the_plots_folder_and_shown_on_the_front_
         assert (tmp_path / "docs" / "plots" / name).read_bytes()[:4] == b"\x89PNG"
         assert f"(docs/plots/{name})" in front
     assert front.index("## Plots") < front.index("## Details")
+
+
+def test_generation_headline_row_shows_the_best_two_choice_beside_chance_and_control(tmp_path: Path) -> None:
+    from bgtai.eval.report import render_report
+
+    results = tmp_path / "results"
+    for name, value, control in (("a", 0.55, 0.5), ("b", 0.61, 0.48)):
+        write_result(EvalRecord("generation", "esc50+tuxpaint", "p", f"runs/{name}", {
+            "two_choice": value, "two_choice_control": control}, f"bgtai eval generation --generator runs/{name}"),
+            results / f"generation-{name}.json")
+    front = render_report(results, tmp_path / "RESULTS.md")
+    row = next(line for line in front.splitlines() if line.startswith("| ESC-50 sound->generated picture"))
+    assert "0.6100" in row and "runs/b" in row and "0.5000 (control 0.4800)" in row

@@ -80,8 +80,10 @@ def run(args: argparse.Namespace) -> int:
         for label, images, scores in figure[::step][: args.figure_rows]:
             order = sorted(range(len(images)), key=lambda i: -float(scores[i]))
             rows.append((label, [ScoredImage(images[i], float(scores[i]), i) for i in order]))
-        print(f"figure: {contact_sheet(rows, args.figure, f'ESC-50 sounds -> {Path(generator.name).name}, ranked by the joint space')}")
+        print(f"figure: {contact_sheet(rows, args.figure, f'ESC-50 sounds -> {generator.name}, ranked by the joint space')}")
     if args.json is not None:
+        if args.figure is not None:
+            details["figure"] = str(args.figure)
         record = EvalRecord("generation", "esc50+tuxpaint", PROTOCOL, f"{model_dir} + {generator.name}", metrics,
                             current_command(), details)
         print(f"wrote {write_result(record, args.json)}")

@@ -118,6 +118,12 @@ def run(args: argparse.Namespace) -> int:
         vectors = model.encode(modality, inputs)
     rows, record = [], []
     args.out.mkdir(parents=True, exist_ok=True)
+    loudness = {}
+    if factors:  # how much loudness moves the condition at all: the generator can only show what it moves
+        reference = vectors[factors.index(1.0)] if 1.0 in factors else vectors[0]
+        loudness = {label: float(vector @ reference) for label, vector in zip(labels, vectors)}
+        print("cosine of each loudness's vector with the " + ("x1" if 1.0 in factors else labels[0]) + " one: "
+              + ", ".join(f"{label} {value:.4f}" for label, value in loudness.items()))
     for label, vector in zip(labels, vectors):
         prompts = _prompts(model, vector, args.prompts) if not _is_decoder(generator) else ()
         condition = Condition(vector, label, prompts)
@@ -133,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
     title = f"{kind if kind != 'sound' else 'sound'}: {args.sound.name if args.sound else labels[0]} -> {generator.name}"
     sheet = contact_sheet(rows, args.out / "sheet.png", title)
     _write_json(args.out / "scores.json", {"model": str(model_dir), "generator": generator.name, "seed": args.seed,
-                                           "steps": args.steps, "guidance": args.guidance, "pictures": record})
+                                           "steps": args.steps, "guidance": args.guidance, "pictures": record,
+                                           **({"loudness_vector_cosine": loudness} if loudness else {})})
     print(f"contact sheet: {sheet}")
     return 0
 

@@ -73,6 +73,11 @@ def _headline_plots(records: list[EvalRecord], plots_dir: Path, out_dir: Path) -
     rows = measure_rows(found, columns) if TRAINED in columns else []
     made = [(plot_joint_headline(rows, columns, plots_dir / JOINT_PLOT), "joint space: default vs its baselines"),
             (plot_probe(records, PROBE_ANCHORS, plots_dir / PROBE_PLOT), "probe accuracy per encoder")]
+    # generated pictures: the figure `bgtai eval generation --figure` drew (its path is in the record), not redrawn
+    for record in records:
+        figure = record.details.get("figure") if record.task == "generation" and isinstance(record.details, dict) else None
+        if figure and Path(figure).is_file():
+            made.append((Path(figure), f"sounds -> generated pictures: {record.model}"))
     return [f"![{alt}]({_relative(path, out_dir)})" for path, alt in made if path is not None]
 
 

@@ -55,7 +55,9 @@ PICKS: tuple[Pick, ...] = (
     Pick("PHOENIX-2014T text->gloss BLEU-4", "gloss", "RWTH-PHOENIX-Weather 2014 T test (", "bleu4"),
     Pick("BBC spoken summary->article, sentence accuracy", "align", "bbc speech", "sentence_accuracy"),
     Pick("Asterisk speech->words timing, word accuracy", "align", "asterisk recorded", "word_accuracy"),
+    Pick("ESC-50 sound->generated picture, two-choice (judge: bridges)", "generation", "esc50+tuxpaint", "two_choice"),
 )
+GENERATION_CHANCE = 0.5  # the two-choice test picks one of two classes
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,9 @@ def best_of(records: Sequence[EvalRecord], pick: Pick) -> Best | None:
             continue
         classes = record.details.get("per_class") if isinstance(record.details, dict) else None
         chance = _format(1.0 / len(classes)) if record.task == "probe" and classes else "-"
+        if record.task == "generation":
+            control = record.metrics.get("two_choice_control")
+            chance = _format(GENERATION_CHANCE) + (f" (control {_format(control)})" if control is not None else "")
         found.append(Best(value, record, row_label(record), chance))
     return max(found, key=lambda b: b.value, default=None)  # ties: the first, in file order
 

@@ -160,14 +160,14 @@ def _prompts(model: object, vector: np.ndarray, k: int) -> tuple[str, ...]:
 def _save_png(image: object, path: Path) -> None:
     import io
 
-    from bgtai.cache import write_bytes_atomic
+    from bgtai.atomic import write_bytes
 
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")  # type: ignore[attr-defined]
-    write_bytes_atomic(path, buffer.getvalue())
+    write_bytes(path, buffer.getvalue())
 
 
 def _write_json(path: Path, data: dict) -> None:
-    from bgtai.cache import write_bytes_atomic
+    from bgtai.atomic import write_bytes
 
-    write_bytes_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+    write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))

@@ -10,14 +10,13 @@ advance.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bgtai.atomic import check_target, temporary_file
+from bgtai.atomic import check_target, write_bytes
 from bgtai.generate.base import Condition, ScoredImage
 
 PAD = 8
@@ -141,14 +140,7 @@ def save_png(image: Image.Image, out_path: str | Path) -> Path:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    handle, temporary = temporary_file(out_path)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(buffer.getvalue())
-        os.replace(temporary, out_path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_bytes(out_path, buffer.getvalue())
     return out_path
 
 

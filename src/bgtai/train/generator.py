@@ -15,7 +15,6 @@ batches and noise as an uninterrupted one, so both end with the same weights.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -137,18 +136,11 @@ class GeneratorTrainer:
                 "settings": _jsonable(asdict(self.settings))}
 
     def save_checkpoint(self) -> Path:
-        from bgtai.atomic import temporary_file
+        from bgtai.atomic import atomic_path
 
         path = self.out / CHECKPOINT
-        self.out.mkdir(parents=True, exist_ok=True)
-        handle, temporary = temporary_file(path)
-        os.close(handle)
-        try:
+        with atomic_path(path) as temporary:
             torch.save(self.state(), temporary)
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
         return path
 
     def load_checkpoint(self) -> bool:

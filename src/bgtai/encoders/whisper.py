@@ -23,13 +23,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from bgtai.atomic import apply_umask
+from bgtai.atomic import atomic_path
 from bgtai.config import cache_dir
 from bgtai.encoders.base import Encoder
 from bgtai.encoders.whisper_window import CLIP_BUCKETS, MEL_HOP, bucket_batches, bucket_for, check_buckets, kept_frames
@@ -249,17 +248,10 @@ class WhisperBaseEncoder(_WhisperEncoder):
         for name in _BASE_FILES:
             shutil.copyfile(first.parent / name, target / name)
         # write beside the target and rename: a reader never sees a half-written model.bin
-        handle, partial = tempfile.mkstemp(dir=target, prefix="model.bin.")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                for part in (first, second):
-                    with part.open("rb") as source:
-                        shutil.copyfileobj(source, out, length=16 << 20)
-            apply_umask(partial)  # mkstemp creates it private
-            os.replace(partial, model)
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
+        with atomic_path(model) as partial, partial.open("wb") as out:
+            for part in (first, second):
+                with part.open("rb") as source:
+                    shutil.copyfileobj(source, out, length=16 << 20)
         return target
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_model, save_model
 
-from bgtai.atomic import replace_folder, temporary_file, temporary_folder
+from bgtai.atomic import replace_folder, temporary_folder, write_text
 from bgtai.errors import BadInputError
 from bgtai.gloss.model import Langue2Gloss, Langue2GlossConfig
 from bgtai.gloss.vocab import Vocab
@@ -88,10 +88,7 @@ def save_ensemble(folder: str | Path, members: list[Path], meta: dict[str, Any])
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     relative = [os.path.relpath(Path(member).resolve(), folder.resolve()) for member in members]
-    handle, partial = temporary_file(folder / ENSEMBLE_FILE)
-    with os.fdopen(handle, "w") as out:
-        out.write(json.dumps({"members": relative, "meta": meta}, indent=2) + "\n")
-    os.replace(partial, folder / ENSEMBLE_FILE)
+    write_text(folder / ENSEMBLE_FILE, json.dumps({"members": relative, "meta": meta}, indent=2) + "\n")
     return folder
 
 

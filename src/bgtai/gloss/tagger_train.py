@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from bgtai.atomic import temporary_file
+from bgtai.atomic import write_text
 from bgtai.gloss.checkpoint import parameter_count
 from bgtai.gloss.metrics import gloss_scores
 from bgtai.gloss.tagger import KIND, EditTagger, Prepared
@@ -149,11 +149,7 @@ def train_tagger_on(settings: GlossTrainSettings, out: str | Path, train: tuple[
         "cpu_s": time.process_time() - cpu_started, "threads": torch.get_num_threads(), "settings": asdict(settings),
         "history": history,
     }
-    out.mkdir(parents=True, exist_ok=True)
-    handle, partial = temporary_file(out / "history.json")
-    with open(handle, "w") as file:
-        file.write(json.dumps(summary, indent=2) + "\n")
-    Path(partial).replace(out / "history.json")
+    write_text(out / "history.json", json.dumps(summary, indent=2) + "\n")
     return summary
 
 

@@ -155,3 +155,11 @@ def test_a_text_to_image_pipeline_gets_prompts_from_the_sound(tiny_pair, tone: P
     assert record["generator"].startswith("diffusers:")
     assert all(len(p["prompts"]) == 2 and p["prompts"][0].startswith("a photo of") for p in record["pictures"])
     assert "prompts" in capsys.readouterr().out
+
+
+def test_a_missing_generator_named_by_the_environment_is_named(tiny_pair, tmp_path: Path, capsys,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    joint, _ = tiny_pair
+    monkeypatch.setenv("BGTAI_GENERATOR", str(tmp_path / "gone"))
+    assert main(["generate", "--text", "a dog", "--model", str(joint), "--out", str(tmp_path / "o")]) != 0
+    assert "gone: no such generator folder (named by $BGTAI_GENERATOR)" in capsys.readouterr().err

@@ -163,3 +163,17 @@ def test_a_missing_generator_named_by_the_environment_is_named(tiny_pair, tmp_pa
     monkeypatch.setenv("BGTAI_GENERATOR", str(tmp_path / "gone"))
     assert main(["generate", "--text", "a dog", "--model", str(joint), "--out", str(tmp_path / "o")]) != 0
     assert "gone: no such generator folder (named by $BGTAI_GENERATOR)" in capsys.readouterr().err
+
+
+def test_trainer_flags_come_from_the_settings_fields() -> None:
+    import argparse
+
+    from bgtai.cli.settings_arguments import add_settings_arguments
+    from bgtai.train.generator import GeneratorSettings
+
+    parser = argparse.ArgumentParser()
+    add_settings_arguments(parser, GeneratorSettings, skip=("extra", "datasets"))
+    args = parser.parse_args(["--channels", "16,32", "--condition-dropout", "0.2"])
+    assert args.channels == (16, 32) and args.condition_dropout == 0.2 and args.steps == GeneratorSettings().steps
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--channels", "16,wide"])

@@ -23,6 +23,7 @@ from bgtai.cli import CommandError
 
 
 def _add_gloss(parser: argparse.ArgumentParser) -> None:
+    from bgtai.cli.settings_arguments import add_settings_arguments
     from bgtai.train.gloss_settings import CORPORA, MODELS, GlossTrainSettings
 
     parser.add_argument("--corpus", choices=CORPORA, required=True)
@@ -36,16 +37,7 @@ def _add_gloss(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--members", type=int, default=1,
                         help="train this many models side by side (one process each, seeds SEED, SEED+1, ...) "
                              "and keep their ensemble in OUT/best (default 1: one model)")
-    defaults = GlossTrainSettings()
-    for item in fields(GlossTrainSettings):
-        if item.name in ("corpus", "model"):
-            continue
-        value = getattr(defaults, item.name)
-        flag = f"--{item.name.replace('_', '-')}"
-        if isinstance(value, bool):  # --shared-vocab / --no-shared-vocab
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value, help=f"(default {value!r})")
-        else:
-            parser.add_argument(flag, type=type(value), default=value, help=f"(default {value!r})")
+    add_settings_arguments(parser, GlossTrainSettings, skip=("corpus", "model"))
 
 
 def _run_gloss(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ DEFAULT_MODEL = Path("runs/default/best")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from bgtai.cli.settings_arguments import add_settings_arguments
     from bgtai.train.generator import GeneratorSettings
 
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL,
@@ -18,17 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/generator"),
                         help="run folder (default runs/generator); the generator goes to OUT/model")
     parser.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
-    defaults = GeneratorSettings()
-    for item in fields(GeneratorSettings):
-        if item.name in ("extra", "datasets"):
-            continue
-        value = getattr(defaults, item.name)
-        flag = f"--{item.name.replace('_', '-')}"
-        if isinstance(value, tuple):
-            parser.add_argument(flag, type=lambda text: tuple(int(v) for v in text.split(",")), default=value,
-                                help=f"comma-separated (default {','.join(map(str, value))})")
-        else:
-            parser.add_argument(flag, type=type(value), default=value, help=f"(default {value!r})")
+    add_settings_arguments(parser, GeneratorSettings, skip=("extra", "datasets"))
 
 
 def run(args: argparse.Namespace) -> int:

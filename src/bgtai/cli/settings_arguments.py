@@ -1,0 +1,32 @@
+"""One command-line flag per field of a settings dataclass, with its default in the help."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Container
+from dataclasses import fields
+from typing import Any
+
+
+def _int_tuple(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers like 32,64,128, got {text!r}") from error
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser, settings_class: Any, skip: Container[str] = ()) -> None:
+    """`--field-name` for each field not in `skip`: booleans get --x/--no-x, tuples of ints a comma list."""
+    defaults = settings_class()
+    for item in fields(settings_class):
+        if item.name in skip:
+            continue
+        value = getattr(defaults, item.name)
+        flag = f"--{item.name.replace('_', '-')}"
+        if isinstance(value, bool):  # --shared-vocab / --no-shared-vocab
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value, help=f"(default {value!r})")
+        elif isinstance(value, tuple):
+            parser.add_argument(flag, type=_int_tuple, default=value,
+                                help=f"comma-separated (default {','.join(map(str, value))})")
+        else:
+            parser.add_argument(flag, type=type(value), default=value, help=f"(default {value!r})")

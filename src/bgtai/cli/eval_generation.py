@@ -41,8 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from bgtai.atomic import check_target
     from bgtai.eval.generation import GenerationSettings, evaluate_distances, evaluate_two_choice
     from bgtai.eval.results import EvalRecord, current_command, write_result
-    from bgtai.generate.choose import DEFAULT_MODEL, MODEL_ENV, default_folder, load_generator
-    from bgtai.generate.rerank import rerank  # noqa: F401  (the figure ranks as the command does)
+    from bgtai.generate.choose import DEFAULT_MODEL, MODEL_ENV, default_folder, load_generator, reads_prompts
     from bgtai.model.joint import load_model
 
     for target in (args.json, args.figure):
@@ -59,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         from bgtai.generate.prior import WithPrior, picture_prior
 
         generator = WithPrior(generator, picture_prior(model))
-    prompts = None if _is_decoder(generator) else _prompt_maker(model)
+    prompts = _prompt_maker(model) if reads_prompts(generator) else None
     settings = GenerationSettings(args.per_class, args.candidates, args.tuxpaint_sounds, args.seed,
                                   args.reference_pictures)
     metrics, details, figure = evaluate_two_choice(model, generator, settings, prompts)
@@ -88,12 +87,6 @@ def run(args: argparse.Namespace) -> int:
                             current_command(), details)
         print(f"wrote {write_result(record, args.json)}")
     return 0
-
-
-def _is_decoder(generator: object) -> bool:
-    from bgtai.generate.sampling import DecoderGenerator
-
-    return isinstance(getattr(generator, "generator", generator), DecoderGenerator)  # WithPrior wraps one
 
 
 def _prompt_maker(model: object):

@@ -88,7 +88,7 @@ def _slug(text: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from bgtai.atomic import check_target
     from bgtai.generate.base import Condition
-    from bgtai.generate.choose import DEFAULT_MODEL, MODEL_ENV, default_folder, load_generator
+    from bgtai.generate.choose import DEFAULT_MODEL, MODEL_ENV, default_folder, load_generator, reads_prompts
     from bgtai.generate.rerank import rerank
     from bgtai.generate.sheet import contact_sheet
     from bgtai.model.joint import load_model
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         print("cosine of each loudness's vector with the " + ("x1" if 1.0 in factors else labels[0]) + " one: "
               + ", ".join(f"{label} {value:.4f}" for label, value in loudness.items()))
     for label, vector in zip(labels, vectors):
-        prompts = _prompts(model, vector, args.prompts) if not _is_decoder(generator) else ()
+        prompts = _prompts(model, vector, args.prompts) if reads_prompts(generator) else ()
         condition = Condition(vector, label, prompts)
         ranked = rerank(model, generator.generate(condition, args.candidates, args.seed), condition)
         rows.append((label, ranked))
@@ -143,12 +143,6 @@ def run(args: argparse.Namespace) -> int:
                                            **({"loudness_vector_cosine": loudness} if loudness else {})})
     print(f"contact sheet: {sheet}")
     return 0
-
-
-def _is_decoder(generator: object) -> bool:
-    from bgtai.generate.sampling import DecoderGenerator
-
-    return isinstance(getattr(generator, "generator", generator), DecoderGenerator)  # WithPrior wraps one
 
 
 def _prompts(model: object, vector: np.ndarray, k: int) -> tuple[str, ...]:

@@ -65,3 +65,10 @@ def load_generator(name: str | Path | None, steps: int, guidance: float, size: i
     from bgtai.generate.diffusers_pipeline import DiffusersGenerator
 
     return DiffusersGenerator(str(name), steps=steps, guidance_scale=guidance)  # the pipeline's own picture size
+
+
+def reads_prompts(generator: ImageGenerator) -> bool:
+    """True for text-to-image pipelines (they need prompts); our decoder, bare or behind a prior, reads vectors."""
+    from bgtai.generate.sampling import DecoderGenerator
+
+    return not isinstance(getattr(generator, "generator", generator), DecoderGenerator)  # WithPrior wraps one

@@ -10,7 +10,6 @@ vector. Cosines are per clip against `reference_embed` (aiSFX's own librosa path
 from __future__ import annotations
 
 import argparse
-import csv
 import shlex
 import sys
 import time
@@ -19,25 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from esc50_sample import cosine, fold4_clips  # benchmarks/esc50_sample.py: a script's folder is on its path
 
-from bgtai.config import require_data_root
 from bgtai.encoders.aisfx import AisfxEncoder, onnxruntime_available, reference_embed
-from bgtai.io.audio import resolve_audio_path
 
 CLIP_SECONDS = 5.0
-
-
-def fold4_clips(count: int) -> list[Path]:
-    root = require_data_root() / "esc50"
-    with open(root / "meta" / "esc50.csv", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["fold"] == "4"]
-    rows.sort(key=lambda r: r["filename"])
-    step = max(1, len(rows) // count)  # spread over the fold, not one class
-    return [resolve_audio_path(root / "audio" / r["filename"]) for r in rows[::step][:count]]
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
 def variants(threads: int) -> dict[str, object]:

@@ -34,7 +34,7 @@ from bgtai.gloss.metrics import gloss_scores
 from bgtai.gloss.tagger import KIND, EditTagger, Prepared
 from bgtai.gloss.tagger_model import UNK, EditTaggerNet, Featurizer, TaggerConfig, collate
 from bgtai.gloss.tagger_tags import derive_tags
-from bgtai.train.gloss_settings import GlossTrainSettings
+from bgtai.train.gloss_settings import GlossTrainSettings, learning_rate_factor
 
 MIN_TAG_COUNT = 2
 IGNORE = -100  # a word whose tag is too rare to learn: no loss
@@ -89,16 +89,7 @@ def train_tagger_on(settings: GlossTrainSettings, out: str | Path, train: tuple[
     steps_per_epoch = math.ceil(len(examples) / settings.batch_size)
     total_steps = settings.max_epochs * steps_per_epoch
 
-    def rate(step: int) -> float:  # linear warm-up, then a cosine to 0 at max_epochs or inverse square root
-        step = max(step, 1)
-        if step < settings.warmup_steps:
-            return step / settings.warmup_steps
-        if settings.schedule == "cosine":
-            done = min(1.0, (step - settings.warmup_steps) / max(1, total_steps - settings.warmup_steps))
-            return 0.5 * (1.0 + math.cos(math.pi * done))
-        return math.sqrt(settings.warmup_steps / step)
-
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, learning_rate_factor(settings, total_steps))
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=IGNORE)
     history: list[dict[str, Any]] = []
     best, step = -1.0, 0

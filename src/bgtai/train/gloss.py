@@ -20,7 +20,6 @@ on a small corpus the raw weights jump from epoch to epoch, and their average de
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 import warnings
@@ -46,7 +45,7 @@ from bgtai.gloss.translator import (
 from bgtai.gloss.vocab import BOS_ID, EOS_ID, UNK_ID, Vocab
 from bgtai.io.tts import speak
 from bgtai.model.language_encoder import LanguageEncoderConfig
-from bgtai.train.gloss_settings import CORPORA, SPELLING, GlossTrainSettings
+from bgtai.train.gloss_settings import CORPORA, SPELLING, GlossTrainSettings, learning_rate_factor
 from bgtai.train.parent_watch import exit_with_parent
 
 SPEECH_FRONTEND = "whisper-tiny-en"
@@ -199,16 +198,7 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
 
     total_steps = settings.max_epochs * len(_batches(examples, settings.batch_size, random.Random(0)))
 
-    def rate(step: int) -> float:  # linear warm-up, then inverse square root or a cosine to 0 at max_epochs
-        step = max(step, 1)
-        if step < settings.warmup_steps:
-            return step / settings.warmup_steps
-        if settings.schedule == "cosine":
-            progress = min(1.0, (step - settings.warmup_steps) / max(1, total_steps - settings.warmup_steps))
-            return 0.5 * (1.0 + math.cos(math.pi * progress))
-        return math.sqrt(settings.warmup_steps / step)
-
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, learning_rate_factor(settings, total_steps))
     averaged = None
     if settings.ema > 0:
         averaged = torch.optim.swa_utils.AveragedModel(

@@ -10,6 +10,8 @@ only the settings named there.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 CORPORA = ("aslg", "phoenix")
@@ -64,3 +66,18 @@ class GlossTrainSettings:
         if self.text_frontend:
             return self.text_frontend
         return "de-tokens" if self.corpus == "phoenix" else "minilm"
+
+
+def learning_rate_factor(settings: GlossTrainSettings, total_steps: int) -> Callable[[int], float]:
+    """The gloss trainers' LambdaLR factor: linear warm-up, then a cosine to 0 at `total_steps` or inverse square root."""
+
+    def rate(step: int) -> float:
+        step = max(step, 1)
+        if step < settings.warmup_steps:
+            return step / settings.warmup_steps
+        if settings.schedule == "cosine":
+            progress = min(1.0, (step - settings.warmup_steps) / max(1, total_steps - settings.warmup_steps))
+            return 0.5 * (1.0 + math.cos(math.pi * progress))
+        return math.sqrt(settings.warmup_steps / step)
+
+    return rate

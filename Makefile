@@ -8,7 +8,7 @@ STAMP := $(VENV)/.setup-done
 DEBIAN_PACKAGES := espeak-ng chromium
 # The datasets are found through BGTAI_DATA, else ../shared/data beside the checkout (see README).
 
-.PHONY: help setup demo test test-fast test-integration bench lint clean
+.PHONY: help setup demo test test-fast test-integration bench lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,9 +54,13 @@ test-integration: setup ## only the tests on real weights and real data
 bench: setup ## run the benchmarks and print their tables (see BENCHMARKS.md)
 	$(PY) benchmarks/embed.py
 
-# lint only: `ruff format` is configured but not enforced (see [tool.ruff.format] in pyproject.toml)
-lint: setup ## check the code with ruff (rules in pyproject.toml, [tool.ruff])
+lint: setup ## check the code with ruff: lint rules and formatting (pyproject.toml, [tool.ruff])
 	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
+
+format: setup ## rewrite the code in ruff's format (what `make lint` checks)
+	$(VENV)/bin/ruff format src tests benchmarks scripts
+	$(VENV)/bin/ruff check --fix src tests benchmarks scripts
 
 clean: ## remove the virtual environment and caches (not the feature cache)
 	rm -rf $(VENV) .pytest_cache .hypothesis build src/*.egg-info

@@ -136,8 +136,10 @@ def main() -> None:
             load, per_item = seconds_per_item(name, generator.sample(pool, min(args.sample, len(pool))))
             rows.append((name, count, per_item, load, count * per_item))
             total += count * per_item
-    print(f"\n{'full' if args.full else 'quick'} demo, cold: estimated CPU seconds per encoder (1 thread; "
-          f"per-item cost from {args.sample} items on an empty cache)\n")
+    print(
+        f"\n{'full' if args.full else 'quick'} demo, cold: estimated CPU seconds per encoder (1 thread; "
+        f"per-item cost from {args.sample} items on an empty cache)\n"
+    )
     print(f"{'encoder':<22} {'items':>6} {'CPU s/item':>10} {'load s':>7} {'CPU s':>7}")
     for name, count, per_item, load, seconds in rows:
         print(f"{name:<22} {count:>6} {per_item:>10.3f} {load:>7.1f} {seconds:>7.0f}")

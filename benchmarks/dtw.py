@@ -70,8 +70,10 @@ def main() -> None:
             return [np.array(dtai.warping_path_fast(x[:, 0].copy(), y[:, 0].copy())) for x, y in zip(xs, ys)]
         return [np.array(dtai_ndim.warping_path(x, y, use_c=True)) for x, y in zip(xs, ys)]
 
-    print(f"numpy {np.__version__}, tslearn {tslearn.__version__}, dtaidistance {dtaidistance.__version__}, "
-          f"python {platform.python_version()}, {platform.machine()}; best of {args.repeats} after a warm-up\n")
+    print(
+        f"numpy {np.__version__}, tslearn {tslearn.__version__}, dtaidistance {dtaidistance.__version__}, "
+        f"python {platform.python_version()}, {platform.machine()}; best of {args.repeats} after a warm-up\n"
+    )
     print("| case | ours (s) | tslearn (s) | dtaidistance (s) | tslearn / ours | dtaidistance / ours | same paths |")
     print("|---|---|---|---|---|---|---|")
     for name, xs, ys in cases:
@@ -82,8 +84,10 @@ def main() -> None:
         t_dtai, p_dtai = best_time(lambda: with_dtaidistance(xs, ys), repeats)  # noqa: B023
         same_tsl = all(np.array_equal(a, b) for a, b in zip(p_ours, p_tsl))
         same_dtai = all(np.array_equal(a, b) for a, b in zip(p_ours, p_dtai))
-        print(f"| {name} | {t_ours:.4f} | {t_tsl:.4f} | {t_dtai:.4f} | {t_tsl / t_ours:.2f} | {t_dtai / t_ours:.2f} | "
-              f"tslearn {'yes' if same_tsl else 'no'}, dtaidistance {'yes' if same_dtai else 'no'} |")
+        print(
+            f"| {name} | {t_ours:.4f} | {t_tsl:.4f} | {t_dtai:.4f} | {t_tsl / t_ours:.2f} | {t_dtai / t_ours:.2f} | "
+            f"tslearn {'yes' if same_tsl else 'no'}, dtaidistance {'yes' if same_dtai else 'no'} |"
+        )
 
 
 if __name__ == "__main__":

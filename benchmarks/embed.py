@@ -63,7 +63,9 @@ def worker(encoder_name: str, threads: int, batch_size: int, limit: int | None) 
     bgtai.encode(encoder.modality, inputs[:2], encoder=encoder_name, cache=False, progress=False)
     load_seconds = time.perf_counter() - started  # weights loading + first call
     started = time.perf_counter()
-    vectors = bgtai.encode(encoder.modality, inputs, encoder=encoder_name, batch_size=batch_size, cache=False, progress=False)
+    vectors = bgtai.encode(
+        encoder.modality, inputs, encoder=encoder_name, batch_size=batch_size, cache=False, progress=False
+    )
     seconds = time.perf_counter() - started
     result = {
         "encoder": encoder_name,
@@ -94,7 +96,9 @@ def reference_worker(clips: int, threads: int, batch_size: int) -> dict:
     bgtai.encode("audio", paths[:1], encoder="aisfx", cache=False, progress=False)
 
     started = time.perf_counter()
-    ours = bgtai.encode("audio", paths, encoder="aisfx", batch_size=batch_size, cache=False, progress=False, normalize=False)
+    ours = bgtai.encode(
+        "audio", paths, encoder="aisfx", batch_size=batch_size, cache=False, progress=False, normalize=False
+    )
     ours_seconds = time.perf_counter() - started
     started = time.perf_counter()
     reference = np.stack([reference_embed(path) for path in paths])
@@ -168,8 +172,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--reference-clips", type=int, default=100, help="0 skips the aiSFX reference comparison")
-    parser.add_argument("--limit", default="",
-                        help="per-encoder item limits, e.g. whisper-tiny-en=100 (Whisper runs a 30 s window per clip)")
+    parser.add_argument(
+        "--limit",
+        default="",
+        help="per-encoder item limits, e.g. whisper-tiny-en=100 (Whisper runs a 30 s window per clip)",
+    )
     parser.add_argument("--write", type=Path, help="replace the embedding section of this Markdown file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--reference-worker", action="store_true", help=argparse.SUPPRESS)

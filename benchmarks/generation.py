@@ -61,13 +61,17 @@ def main() -> None:
             train_step = (time.perf_counter() - started) / args.train_steps
         params = sum(p.numel() for p in decoder.parameters()) / 1e6
         rows.append((name, size, params, per_picture, train_step))
-    print(f"threads {args.threads}, DDIM steps {args.steps} with guidance, {args.pictures} pictures a batch, "
-          f"training batch {args.batch}")
+    print(
+        f"threads {args.threads}, DDIM steps {args.steps} with guidance, {args.pictures} pictures a batch, "
+        f"training batch {args.batch}"
+    )
     print("| decoder | size | parameters (M) | s per picture | s per training step | ratio to the first |")
     print("|---|---|---|---|---|---|")
     for name, size, params, per_picture, train_step in rows:
-        print(f"| {name} | {size} | {params:.2f} | {per_picture:.3f} | {train_step:.2f} | "
-              f"{per_picture / rows[0][3]:.2f}x |")
+        print(
+            f"| {name} | {size} | {params:.2f} | {per_picture:.3f} | {train_step:.2f} | "
+            f"{per_picture / rows[0][3]:.2f}x |"
+        )
     print(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -88,7 +88,9 @@ def main() -> None:
                         out += full_prefix_decode(model, encoding, beam, limit)
             seconds[way], outputs[way] = time.perf_counter() - started, out
         same = outputs["cached"] == outputs["full"]
-        print(f"| {beam} | {seconds['cached']:.2f} | {seconds['full']:.2f} | {seconds['full'] / seconds['cached']:.1f}x | {same} |")
+        print(
+            f"| {beam} | {seconds['cached']:.2f} | {seconds['full']:.2f} | {seconds['full'] / seconds['cached']:.1f}x | {same} |"
+        )
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ def main() -> None:
     import numpy as np
 
     faiss.omp_set_num_threads(args.threads)
-    print(f"dim {args.dim}, {args.queries} single queries per method, {args.threads} thread(s), faiss {faiss.__version__}")
+    print(
+        f"dim {args.dim}, {args.queries} single queries per method, {args.threads} thread(s), faiss {faiss.__version__}"
+    )
     print("| vectors | method | build s | memory MB | median ms/query | p99 ms/query | speed-up vs NumPy | recall@10 |")
     print("|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
@@ -58,8 +60,8 @@ def main() -> None:
         if size <= args.hnsw_max:
             methods.append(("FAISS HNSW (M 32, efC 80, efS 128)", lambda: _hnsw(faiss, data), None))  # noqa: B023, F821
         for nprobe in args.nprobe:
-            methods.append((f"FAISS IVF1024,Flat nprobe {nprobe}",
-                            lambda nprobe=nprobe: _ivf(faiss, data, rng, nprobe), None))  # noqa: B023, F821
+            ivf = f"FAISS IVF1024,Flat nprobe {nprobe}"
+            methods.append((ivf, lambda nprobe=nprobe: _ivf(faiss, data, rng, nprobe), None))  # noqa: B023, F821
         ivf_cache: dict[str, object] = {}
         for name, build, _ in methods:
             rss = _rss_mb()
@@ -88,7 +90,7 @@ def _clustered(rng, centres, count: int, dim: int):  # -> np.ndarray
         n = min(100_000, count - start)
         picked = centres[rng.integers(0, len(centres), n)]
         block = picked + 0.6 * rng.standard_normal((n, dim), dtype=np.float32)
-        out[start:start + n] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        out[start : start + n] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out
 
 
@@ -155,8 +157,11 @@ def _row(size: int, name: str, build_s: float, mb: float, ms, numpy_ms, found, e
 
     recall = np.mean([len(set(f.tolist()) & set(e.tolist())) / len(e) for f, e in zip(found, exact)])
     median = float(np.median(ms))
-    print(f"| {size:,} | {name} | {build_s:.1f} | {mb:.0f} | {median:.3f} | {np.percentile(ms, 99):.3f} | "
-          f"{float(np.median(numpy_ms)) / median:.0f}x | {recall:.3f} |", flush=True)
+    print(
+        f"| {size:,} | {name} | {build_s:.1f} | {mb:.0f} | {median:.3f} | {np.percentile(ms, 99):.3f} | "
+        f"{float(np.median(numpy_ms)) / median:.0f}x | {recall:.3f} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,18 @@ import time
 from pathlib import Path
 
 HOST = "127.0.0.1"  # loopback only, whatever the arguments
-QUERIES = ["a dog barking", "a bee buzzing", "a butterfly", "an insect on a leaf", "something that flies",
-           "a cricket chirping at night", "a red beetle", "a spider", "a caterpillar", "wings"]
+QUERIES = [
+    "a dog barking",
+    "a bee buzzing",
+    "a butterfly",
+    "an insect on a leaf",
+    "something that flies",
+    "a cricket chirping at night",
+    "a red beetle",
+    "a spider",
+    "a caterpillar",
+    "wings",
+]
 
 
 def _free_port() -> int:
@@ -30,7 +40,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def _load(base: str, clients: int, requests: int, max_seconds: float) -> tuple[list[float], dict[int, int], float]:
+async def _load(
+    base: str, clients: int, requests: int, max_seconds: float
+) -> tuple[list[float], dict[int, int], float]:
     import httpx
 
     latencies: list[float] = []
@@ -96,9 +108,11 @@ def main() -> None:
     ms = np.asarray(latencies)
     errors = sum(n for status, n in statuses.items() if status != 200)
     print(f"server ready in {ready_s:.1f} s; first query {first_ms:.0f} ms (status {first.status_code})")
-    print(f"{len(ms)} requests from {args.clients} clients in {seconds:.1f} s ({len(ms) / seconds:.1f} req/s); "
-          f"p50 {np.percentile(ms, 50):.0f} ms, p99 {np.percentile(ms, 99):.0f} ms, max {ms.max():.0f} ms; "
-          f"statuses {dict(sorted(statuses.items()))}; errors {errors}")
+    print(
+        f"{len(ms)} requests from {args.clients} clients in {seconds:.1f} s ({len(ms) / seconds:.1f} req/s); "
+        f"p50 {np.percentile(ms, 50):.0f} ms, p99 {np.percentile(ms, 99):.0f} ms, max {ms.max():.0f} ms; "
+        f"statuses {dict(sorted(statuses.items()))}; errors {errors}"
+    )
 
 
 if __name__ == "__main__":

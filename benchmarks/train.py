@@ -41,7 +41,9 @@ def synthetic_data(recipe, seed: int = 0):  # -> TrainData
     config = recipe.joint_config()
     rng = np.random.default_rng(seed)
     features = {
-        modality: [rng.standard_normal((LENGTHS[modality], config.dim_of(modality))).astype(np.float32) for _ in range(ROWS)]
+        modality: [
+            rng.standard_normal((LENGTHS[modality], config.dim_of(modality))).astype(np.float32) for _ in range(ROWS)
+        ]
         for modality in ("text", "audio", "image")
     }
     index = np.arange(ROWS, dtype=np.int64)
@@ -54,8 +56,15 @@ def measure_step(name: str) -> dict[str, float | str]:
     from bgtai.train.recipes import load_recipe
 
     stages = len(load_recipe(name).stages)  # every stage runs one epoch; the median step covers them all
-    recipe = load_recipe(name, [f"optim.batch_size={BATCH}", "optim.val_fraction=0", "optim.accumulate=1",
-                                *[f"stages.{i}.epochs=1" for i in range(stages)]])
+    recipe = load_recipe(
+        name,
+        [
+            f"optim.batch_size={BATCH}",
+            "optim.val_fraction=0",
+            "optim.accumulate=1",
+            *[f"stages.{i}.epochs=1" for i in range(stages)],
+        ],
+    )
     times: list[float] = []
     last = [time.perf_counter()]
 
@@ -82,8 +91,13 @@ def measure_full(name: str, epochs: int) -> dict[str, float | str]:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         summary = train(recipe, Path(out) / "run", progress=False)
-    return {"recipe": name, "epochs": epochs * len(recipe.stages), "steps": summary.steps,
-            "wall_s": time.perf_counter() - started, "peak_mb": peak_mb()}
+    return {
+        "recipe": name,
+        "epochs": epochs * len(recipe.stages),
+        "steps": summary.steps,
+        "wall_s": time.perf_counter() - started,
+        "peak_mb": peak_mb(),
+    }
 
 
 def peak_mb() -> float:
@@ -127,7 +141,7 @@ def run_child(name: str, args: argparse.Namespace, full: bool, profile: bool = F
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         raise SystemExit(f"{name}: the benchmark process failed:\n{done.stderr[-2000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def main() -> None:
@@ -136,8 +150,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process (set on purpose)")
     parser.add_argument("--full", action="store_true", help="also train each recipe on the real pairs")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per stage for --full")
-    parser.add_argument("--profile", action="store_true",
-                        help="instead of timing: the operators taking most CPU time in the step measurement")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of timing: the operators taking most CPU time in the step measurement",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -146,8 +163,10 @@ def main() -> None:
     from bgtai.train.recipes import recipe_names
 
     names = args.recipes or recipe_names()
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {args.threads}, "
-          f"{ROWS} made-up trimodal pairs, batch {BATCH}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {args.threads}, "
+        f"{ROWS} made-up trimodal pairs, batch {BATCH}"
+    )
     if args.profile:
         print("\n| recipe | operator | share of self CPU time |\n|---|---|---|")
         for name in names:
@@ -160,12 +179,16 @@ def main() -> None:
         row = run_child(name, args, full=False)
         print(f"| {name} | {row['step_s']:.2f} | {row['pairs_per_s']:.0f} | {row['peak_mb']:.0f} |", flush=True)
     if args.full:
-        print("\n| recipe on the real pairs (cached features) | epochs | steps | wall (s) | peak memory (MB) |"
-              "\n|---|---|---|---|---|")
+        print(
+            "\n| recipe on the real pairs (cached features) | epochs | steps | wall (s) | peak memory (MB) |"
+            "\n|---|---|---|---|---|"
+        )
         for name in names:
             row = run_child(name, args, full=True)
-            print(f"| {name} | {row['epochs']} | {row['steps']} | {row['wall_s']:.0f} | {row['peak_mb']:.0f} |",
-                  flush=True)
+            print(
+                f"| {name} | {row['epochs']} | {row['steps']} | {row['wall_s']:.0f} | {row['peak_mb']:.0f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

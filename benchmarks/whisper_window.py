@@ -36,9 +36,7 @@ from bgtai.encoders.registry import get_encoder
 CLIP_SECONDS = 5.0
 
 
-def speed(
-    clips: list[Path], names: list[str], batch: int
-) -> tuple[dict[str, float], dict[str, float], list[float]]:
+def speed(clips: list[Path], names: list[str], batch: int) -> tuple[dict[str, float], dict[str, float], list[float]]:
     """Wall and CPU seconds each encoder spent over all clips (batches of `batch`), and the per-clip
     cosines between the first two encoders' pooled vectors."""
     encoders = [get_encoder(name) for name in names]
@@ -98,9 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Command: `{' '.join(shlex.quote(a) for a in ['python', *sys.argv])}` (CPU, {args.threads} thread(s))\n")
     if args.clips > 0:
         clips = fold4_clips(args.clips)
-        print(f"ESC-50 fold 4, {len(clips)} clips of {CLIP_SECONDS:g} s; log-mel + encoder, audio decoded beforehand:\n")
-        print("| encoder | clips per call | wall s | s per 5 s clip | real-time factor | vs 30 s path (wall) "
-              "| CPU s per clip | vs 30 s path (CPU) | cosine (min / mean) |")
+        print(
+            f"ESC-50 fold 4, {len(clips)} clips of {CLIP_SECONDS:g} s; log-mel + encoder, audio decoded beforehand:\n"
+        )
+        print(
+            "| encoder | clips per call | wall s | s per 5 s clip | real-time factor | vs 30 s path (wall) "
+            "| CPU s per clip | vs 30 s path (CPU) | cosine (min / mean) |"
+        )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for batch in args.batch:
             seconds, cpu, cosines = speed(clips, names, batch)
@@ -110,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = "1.0x" if first else f"{seconds[names[0]] / seconds[name]:.1f}x faster"
                 cpu_ratio = "1.0x" if first else f"{cpu[names[0]] / cpu[name]:.1f}x less"
                 agree = f"{min(cosines):.3f} / {np.mean(cosines):.3f}" if not first and cosines else ""
-                print(f"| {name} | {batch} | {seconds[name]:.2f} | {per_clip:.3f} | {CLIP_SECONDS / per_clip:.0f}x "
-                      f"| {ratio} | {cpu[name] / len(clips):.3f} | {cpu_ratio} | {agree} |", flush=True)
+                print(
+                    f"| {name} | {batch} | {seconds[name]:.2f} | {per_clip:.3f} | {CLIP_SECONDS / per_clip:.0f}x "
+                    f"| {ratio} | {cpu[name] / len(clips):.3f} | {cpu_ratio} | {agree} |",
+                    flush=True,
+                )
     if args.fsdd:
         print("\nFSDD recordings 0-4 (speaker-independent spoken-digit retrieval, pooled features, cosine):\n")
         print("| encoder | utterances | hit@1 | mAP |")

@@ -113,8 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         f"({audio_s / front_s:.0f}x real time), {front_cpu:.2f} CPU s; "
         f"1-minute load average before the run {load_before:.1f}, after {os.getloadavg()[0]:.1f}\n"
     )
-    print("| graph | model s | model x real time | model CPU s | end-to-end s | end-to-end x real time "
-          "| end-to-end x real time per CPU second |")
+    print(
+        "| graph | model s | model x real time | model CPU s | end-to-end s | end-to-end x real time "
+        "| end-to-end x real time per CPU second |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for v in VARIANTS:
         total, cpu_total = front_s + model_s[v], front_cpu + model_cpu[v]
@@ -131,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     top1_patch = np.mean(scores["int8"].argmax(1) == scores["float"].argmax(1))
     print("\n| int8 vs float | min | 1st percentile | mean |")
     print("|---|---:|---:|---:|")
-    print(f"| embedding cosine, per patch | {patch_cos.min():.4f} | {np.percentile(patch_cos, 1):.4f} | {patch_cos.mean():.4f} |")
-    print(f"| embedding cosine, per clip (mean-pooled) | {clip_cos.min():.4f} | {np.percentile(clip_cos, 1):.4f} | {clip_cos.mean():.4f} |")
+    print(
+        f"| embedding cosine, per patch | {patch_cos.min():.4f} | {np.percentile(patch_cos, 1):.4f} | {patch_cos.mean():.4f} |"
+    )
+    print(
+        f"| embedding cosine, per clip (mean-pooled) | {clip_cos.min():.4f} | {np.percentile(clip_cos, 1):.4f} | {clip_cos.mean():.4f} |"
+    )
     print(f"\nTop-1 tag agreement: {top1_clip:.1%} of clips (mean-pooled scores), {top1_patch:.1%} of patches.")
 
     if args.zeroshot:
@@ -168,15 +174,20 @@ def kernel_check(patches: np.ndarray, threads: int, batch: int) -> None:
             ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimise else ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         )
         session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
-        out = [session.run(["embedding"], {"patches": patches[i : i + batch, None]})[0] for i in range(0, len(patches), batch)]
+        out = [
+            session.run(["embedding"], {"patches": patches[i : i + batch, None]})[0]
+            for i in range(0, len(patches), batch)
+        ]
         return np.concatenate(out)
 
     reference = run(build_model("int8").SerializeToString(), optimise=False)
     print(f"\nint8 graph on the first clips (at most 100), {len(patches)} patches:\n")
     print("| int8 graph, fused kernels vs op by op (embedding cosine per patch) | min | median | mean |")
     print("|---|---:|---:|---:|")
-    for label, unsigned in (("weights int8 as shipped (u8 x s8 kernels)", False),
-                            ("weights uint8 + 128 (u8 x u8 kernels; the encoder)", True)):
+    for label, unsigned in (
+        ("weights int8 as shipped (u8 x s8 kernels)", False),
+        ("weights uint8 + 128 (u8 x u8 kernels; the encoder)", True),
+    ):
         fused = run(build_model("int8", unsigned_weights=unsigned).SerializeToString(), optimise=True)
         cos = cosines(fused, reference)
         print(f"| {label} | {cos.min():.4f} | {np.median(cos):.4f} | {cos.mean():.4f} |")

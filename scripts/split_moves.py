@@ -39,9 +39,11 @@ def hashed(dataset: str, items: Sequence[Any]) -> None:
         new = set(split_sides(dataset, items, fold).test)
         old_leaks, old_kinds = _leaks(keys, ids, old)
         new_leaks, _ = _leaks(keys, ids, new)
-        print(f"{dataset} fold {fold}: {len(ids)} items; test old {len(old)}, new {len(new)}; "
-              f"moved into test {len(new - old)}, out of test {len(old - new)}; "
-              f"test items sharing content with training: old {old_leaks} {old_kinds}, new {new_leaks}")
+        print(
+            f"{dataset} fold {fold}: {len(ids)} items; test old {len(old)}, new {len(new)}; "
+            f"moved into test {len(new - old)}, out of test {len(old - new)}; "
+            f"test items sharing content with training: old {old_leaks} {old_kinds}, new {new_leaks}"
+        )
         # what `bgtai eval retrieval` scores: Tux Paint sound-picture objects, Asterisk speech-transcript prompts
         other = "a picture" if dataset == "tuxpaint" else "a transcript"
         both = {str(i.id) for i in items if i.audio is not None and (i.image if dataset == "tuxpaint" else i.texts)}
@@ -54,9 +56,11 @@ def official(dataset: str, items: Sequence[Any]) -> None:
     sides = split_sides(dataset, items)
     ids = [str(item.id) for item in items]
     leaks, kinds = _leaks(_content_keys(dataset, items), ids, set(sides.test))
-    print(f"{dataset}: {len(ids)} items; test {len(sides.test)}, train {len(sides.train)}; "
-          f"test items sharing content with training {leaks} {kinds}; training items left out {len(sides.excluded)}"
-          + (f": {sorted(sides.excluded)}" if sides.excluded else ""))
+    print(
+        f"{dataset}: {len(ids)} items; test {len(sides.test)}, train {len(sides.train)}; "
+        f"test items sharing content with training {leaks} {kinds}; training items left out {len(sides.excluded)}"
+        + (f": {sorted(sides.excluded)}" if sides.excluded else "")
+    )
 
 
 def main() -> None:

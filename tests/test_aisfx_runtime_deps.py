@@ -14,8 +14,10 @@ from bgtai.encoders import aisfx
 
 def test_mel_filters_are_librosa_s_bit_for_bit() -> None:
     librosa = pytest.importorskip("librosa")  # dev extra: the reference, not a run-time need
-    for sr, n_fft, n_mels, f_min, f_max in [(aisfx.SAMPLE_RATE, aisfx.N_FFT, aisfx.N_MELS, aisfx.F_MIN, aisfx.F_MAX),
-                                             (16000, 512, 40, 50.0, 7000.0)]:
+    for sr, n_fft, n_mels, f_min, f_max in [
+        (aisfx.SAMPLE_RATE, aisfx.N_FFT, aisfx.N_MELS, aisfx.F_MIN, aisfx.F_MAX),
+        (16000, 512, 40, 50.0, 7000.0),
+    ]:
         reference = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=f_min, fmax=f_max, htk=True, norm=1.0)
         ours = aisfx.htk_mel_filters(sr, n_fft, n_mels, f_min, f_max)
         assert ours.dtype == reference.dtype and np.array_equal(ours, reference)

@@ -26,7 +26,9 @@ def test_glued_out_of_order_summary_is_segmented_and_sorted(tmp_path: Path) -> N
         (tmp_path / "Summaries" / topic).mkdir(parents=True)
         (tmp_path / "News Articles" / topic / "001.txt").write_text(ARTICLE)
     # glued without spaces, out of article order, the last piece only part of its article sentence
-    (tmp_path / "Summaries" / "business" / "001.txt").write_text("Costs also rose.Profits rose 5% to $1.1bn.The firm said")
+    (tmp_path / "Summaries" / "business" / "001.txt").write_text(
+        "Costs also rose.Profits rose 5% to $1.1bn.The firm said"
+    )
     (tmp_path / "Summaries" / "tech" / "001.txt").write_text("Shares fell.Something not in the article.")
     pairs, stats = load_bbc_alignment(("business", "tech"), root=tmp_path)
     assert stats.articles == 2 and stats.clean == 1 and stats.unmatched == ["tech/001"]

@@ -14,8 +14,14 @@ from bgtai.align.word_times import edit_pairs, match_words, transcript_words
 from bgtai.cli.main import main
 
 # what "Whisper" hears in the made-up clip: "seven" is missing, "four" is heard as "for", "PIN" ends the clip
-HEARD = [("Please,", 0.10, 0.50), ("enter", 0.50, 0.80), ("your", 0.80, 1.00), ("for", 1.40, 1.60),
-         ("digit", 1.60, 1.90), ("PIN.", 1.90, 2.60)]
+HEARD = [
+    ("Please,", 0.10, 0.50),
+    ("enter", 0.50, 0.80),
+    ("your", 0.80, 1.00),
+    ("for", 1.40, 1.60),
+    ("digit", 1.60, 1.90),
+    ("PIN.", 1.90, 2.60),
+]
 TRANSCRIPT = "Please enter your seven four digit PIN"
 
 
@@ -44,7 +50,9 @@ def fake_whisper(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Replace Whisper's word timings by HEARD; record the status lines it is given."""
     said: list[str] = []
 
-    def word_timings(paths: list, progress: object = None, status: object = None) -> list[list[tuple[str, float, float]]]:
+    def word_timings(
+        paths: list, progress: object = None, status: object = None
+    ) -> list[list[tuple[str, float, float]]]:
         assert callable(status)
         status("transcribing (fake) ...")
         said.append(str(paths[0]))
@@ -55,7 +63,8 @@ def fake_whisper(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_cli_prints_each_word_with_its_seconds_and_interpolates_the_missing_one(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_whisper: list[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_whisper: list[str]
+) -> None:
     code, out, err = _run(capsys, "align", _clip(tmp_path), TRANSCRIPT)
     assert code == 0 and fake_whisper and "transcribing" in err  # the slow step is announced, on stderr
     rows = _rows(out)
@@ -69,15 +78,18 @@ def test_cli_prints_each_word_with_its_seconds_and_interpolates_the_missing_one(
     assert not (tmp_path / "alignment.png").exists()  # no plot unless asked
 
 
-def test_cli_writes_the_plot_it_names(tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_whisper: list[str]) -> None:
+def test_cli_writes_the_plot_it_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_whisper: list[str]
+) -> None:
     plot = tmp_path / "plots" / "words.png"
     code, out, _ = _run(capsys, "align", _clip(tmp_path), TRANSCRIPT, "--plot", plot)
     assert code == 0 and f"wrote plot: {plot.resolve()}" in out
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 5000
 
 
-def test_cli_rejects_bad_inputs_before_transcribing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                    fake_whisper: list[str]) -> None:
+def test_cli_rejects_bad_inputs_before_transcribing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_whisper: list[str]
+) -> None:
     clip = _clip(tmp_path)
     assert _run(capsys, "align", tmp_path / "missing.flac", TRANSCRIPT)[0] == 2
     assert _run(capsys, "align", clip, TRANSCRIPT, "--plot", tmp_path)[0] == 2  # a folder
@@ -87,13 +99,17 @@ def test_cli_rejects_bad_inputs_before_transcribing(tmp_path: Path, capsys: pyte
     assert fake_whisper == []
 
 
-def test_cli_prints_the_aligner_times_beside_the_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                          fake_whisper: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_prints_the_aligner_times_beside_the_baseline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_whisper: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     model_file = tmp_path / "rf.pt"
     model_file.write_bytes(b"stand-in")
     words = [w.lower() for w in TRANSCRIPT.split()]
-    monkeypatch.setattr(speech_words, "load_aligner",
-                        lambda path: ("model", {"audio": {"encoder": "whisper-tiny-en", "pool": 5}, "text": "words"}))
+    monkeypatch.setattr(
+        speech_words,
+        "load_aligner",
+        lambda path: ("model", {"audio": {"encoder": "whisper-tiny-en", "pool": 5}, "text": "words"}),
+    )
     at = np.array([0.25, 0.65, 0.95, 1.15, 1.45, 1.75, 2.25])
     monkeypatch.setattr(speech_words, "aligner_times", lambda model, inputs, audio, text: (words, at))
     code, out, _ = _run(capsys, "align", _clip(tmp_path), TRANSCRIPT, "--dsnet", model_file)
@@ -124,9 +140,17 @@ def test_a_word_merged_into_its_neighbour_shares_that_span_and_edges_reach_the_c
 
 
 def test_digits_match_their_names_and_punctuation_only_tokens_are_no_words() -> None:
-    times = match_words(transcript_words("Press 3 - then four."), [("press", 0, 0.4), ("three", 0.4, 0.8),
-                                                                     ("then", 0.8, 1.0), ("4.", 1.0, 1.3)], 2.0)
-    assert [(t.word, t.status) for t in times] == [("Press", "heard"), ("3", "heard"), ("then", "heard"), ("four", "heard")]
+    times = match_words(
+        transcript_words("Press 3 - then four."),
+        [("press", 0, 0.4), ("three", 0.4, 0.8), ("then", 0.8, 1.0), ("4.", 1.0, 1.3)],
+        2.0,
+    )
+    assert [(t.word, t.status) for t in times] == [
+        ("Press", "heard"),
+        ("3", "heard"),
+        ("then", "heard"),
+        ("four", "heard"),
+    ]
 
 
 def test_load_aligner_reads_a_saved_aligner_and_names_a_foreign_file(tmp_path: Path) -> None:

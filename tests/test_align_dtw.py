@@ -56,8 +56,12 @@ sequences = st.integers(1, 5).flatmap(
 
 
 @settings(max_examples=60, deadline=None)
-@given(x=sequences, y=sequences, metric=st.sampled_from(["sqeuclidean", "euclidean", "cosine"]),
-       window=st.one_of(st.none(), st.integers(0, 3)))
+@given(
+    x=sequences,
+    y=sequences,
+    metric=st.sampled_from(["sqeuclidean", "euclidean", "cosine"]),
+    window=st.one_of(st.none(), st.integers(0, 3)),
+)
 def test_dtw_matches_brute_force(x: list, y: list, metric: str, window: int | None) -> None:
     xa, ya = np.array(x), np.array(y)
     result = dtw(xa, ya, metric=metric, window=window)

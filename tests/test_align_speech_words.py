@@ -78,8 +78,25 @@ def test_eval_align_on_asterisk_scores_every_aligner_and_saves_one_for_bgtai_ali
     from bgtai.eval.results import read_result
 
     out, model = tmp_path / "align.json", tmp_path / "result-filter.pt"
-    assert main(["eval", "align", "--dataset", "asterisk", "--limit", "8", "--epochs", "2", "--json", str(out),
-                 "--save-model", str(model)]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "align",
+                "--dataset",
+                "asterisk",
+                "--limit",
+                "8",
+                "--epochs",
+                "2",
+                "--json",
+                str(out),
+                "--save-model",
+                str(model),
+            ]
+        )
+        == 0
+    )
     record = read_result(out)
     for method in ("uniform", "tts-dtw", "result-filter", "dsnet-gold"):
         value = record.metrics[f"{method}.word_accuracy"]
@@ -92,8 +109,20 @@ def test_eval_align_on_asterisk_scores_every_aligner_and_saves_one_for_bgtai_ali
     # the saved Result Filter aligns a new recording with its words, in order, inside the clip
     speech = tts.speak_cached("please enter your mailbox number", folder=tmp_path)
     capsys.readouterr()
-    assert main(["align", str(speech), "Please enter your mailbox number.", "--dsnet", str(model),
-                 "--plot", str(tmp_path / "a.png")]) == 0
+    assert (
+        main(
+            [
+                "align",
+                str(speech),
+                "Please enter your mailbox number.",
+                "--dsnet",
+                str(model),
+                "--plot",
+                str(tmp_path / "a.png"),
+            ]
+        )
+        == 0
+    )
     # the word table: one row per word, the DS-Net time second to last (`bgtai.cli.align`)
     rows = [re.split(r"\s{2,}", x.strip()) for x in capsys.readouterr().out.splitlines() if re.match(r"^\d+\s{2,}", x)]
     assert [row[1] for row in rows] == ["Please", "enter", "your", "mailbox", "number"]

@@ -123,8 +123,11 @@ def test_api_takes_a_folder_as_the_cli_does(
         assert from_api.shape == (rows, from_cli.shape[1])
         np.testing.assert_array_equal(from_api, from_cli)
     # a folder among files: it is replaced by its files, in place
-    first = sorted(p for p in folder.rglob("*")
-                   if p.suffix in (".wav", ".flac", ".png") and (modality == "image") == (p.suffix == ".png"))[0]
+    first = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix in (".wav", ".flac", ".png") and (modality == "image") == (p.suffix == ".png")
+    )[0]
     mixed = bgtai.encode(modality, [first, folder], encoder=encoder, cache=False)
     assert mixed.shape[0] == 1 + rows
 

@@ -134,7 +134,8 @@ def test_transcript_tsv_keeps_quotes_and_resolves_relative_paths(tmp_path: Path)
     write_audio(root / "audio" / "digits" / "1.flac")
     write_audio(root / "audio" / "spy-iax2.flac")
     (root / "transcripts.tsv").write_text(
-        'file\ttranscript\naudio/digits/1.wav\tOne.\naudio/spy-iax2.flac\tIAX (note: does not say "2")\n', encoding="utf-8"
+        'file\ttranscript\naudio/digits/1.wav\tOne.\naudio/spy-iax2.flac\tIAX (note: does not say "2")\n',
+        encoding="utf-8",
     )
     data = load_asterisk(root)
     assert [item.texts for item in data] == [("One.",), ('IAX (note: does not say "2")',)]

@@ -25,7 +25,9 @@ def test_csv_manifest_resolves_relative_paths_against_its_folder(tmp_path: Path)
     write_audio(tmp_path / "clips" / "dog.flac")
     Image.new("RGB", (4, 4)).save(tmp_path / "dog.png")
     manifest = tmp_path / "pairs.csv"
-    manifest.write_text("audio,image,text,label,fold,speaker\nclips/dog.wav,dog.png,a dog barks,dog,2,s1\n", encoding="utf-8")
+    manifest.write_text(
+        "audio,image,text,label,fold,speaker\nclips/dog.wav,dog.png,a dog barks,dog,2,s1\n", encoding="utf-8"
+    )
     data = load_manifest(manifest)
     item = data.items[0]
     assert item.audio == tmp_path / "clips" / "dog.flac"  # listed as .wav, stored as .flac
@@ -50,7 +52,9 @@ def test_jsonl_manifest_with_several_texts_and_custom_columns(tmp_path: Path) ->
 def test_manifest_wrong_column_names_the_file_and_its_columns(tmp_path: Path) -> None:
     manifest = tmp_path / "m.csv"
     manifest.write_text("path,caption\na.wav,hello\n", encoding="utf-8")
-    with pytest.raises(BadInputError, match=r"m\.csv: no audio column 'audio'; the manifest has columns: path, caption"):
+    with pytest.raises(
+        BadInputError, match=r"m\.csv: no audio column 'audio'; the manifest has columns: path, caption"
+    ):
         load_manifest(manifest, audio_col="audio")
     with pytest.raises(BadInputError, match=r"m\.csv: no audio, image or text column \(columns: path, caption\)"):
         load_manifest(manifest)

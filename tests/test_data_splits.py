@@ -130,8 +130,10 @@ def test_a_shared_spoken_description_groups_and_repeated_ids_are_refused(layout,
     copy.write_bytes(speech.read_bytes())
     by_id = {item.id: item for item in items}
     first, second = by_id.pop("plants/p3"), by_id.pop("plants/p7")  # two lone plants
-    changed = [replace(first, meta={**first.meta, "speech": str(speech)}),
-               replace(second, meta={**second.meta, "speech": str(copy)})] + list(by_id.values())
+    changed = [
+        replace(first, meta={**first.meta, "speech": str(speech)}),
+        replace(second, meta={**second.meta, "speech": str(copy)}),
+    ] + list(by_id.values())
     groups = content_groups("tuxpaint", changed)
     assert sorted([first.id, second.id]) in groups
     with pytest.raises(ValueError, match="unique"):
@@ -233,5 +235,9 @@ def test_no_real_tux_paint_content_is_on_both_sides() -> None:
         assert 0.2 < len(test) / len(items) < 0.5
     # the known duplicate sounds (iguana, giraffe and wombat play nandou.ogg) are now one group
     groups = {member: group for group in content_groups("tuxpaint", items) for member in group}
-    assert {"animals/birds/nandou", "animals/lizards/iguana", "animals/mammals/giraffe",
-            "animals/marsupials/wombat"} <= set(groups["animals/birds/nandou"])
+    assert {
+        "animals/birds/nandou",
+        "animals/lizards/iguana",
+        "animals/mammals/giraffe",
+        "animals/marsupials/wombat",
+    } <= set(groups["animals/birds/nandou"])

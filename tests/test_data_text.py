@@ -54,7 +54,10 @@ def test_load_gloss_reads_the_corpus_file_names(tmp_path: Path) -> None:
         ("cl-KOMMEN neg-cl-KOMMEN loc-ORT-PLUSPLUS", "KOMMEN neg-KOMMEN ORT"),
         ("__??FALSCH:AUSSPRACHE__ __PU__ __EMP__", ""),
         # the prefixes the test split keeps, and words that merely contain the letters
-        ("neg-HABEN poss-EUCH negalp-AUCH HABEN2 O+P+H+E+L+I+A KLAR", "neg-HABEN poss-EUCH negalp-AUCH HABEN2 O+P+H+E+L+I+A KLAR"),
+        (
+            "neg-HABEN poss-EUCH negalp-AUCH HABEN2 O+P+H+E+L+I+A KLAR",
+            "neg-HABEN poss-EUCH negalp-AUCH HABEN2 O+P+H+E+L+I+A KLAR",
+        ),
     ],
 )
 def test_phoenix_gloss_takes_the_test_convention(raw: str, clean: str) -> None:
@@ -63,7 +66,12 @@ def test_phoenix_gloss_takes_the_test_convention(raw: str, clean: str) -> None:
 
 def test_split_sentences_keeps_numbers_and_closing_quotes() -> None:
     text = 'Profits rose to $1.13bn (£600m). "We are pleased," he said. It grew! " Next?'
-    assert split_sentences(text) == ["Profits rose to $1.13bn (£600m).", '"We are pleased," he said.', 'It grew! "', "Next?"]
+    assert split_sentences(text) == [
+        "Profits rose to $1.13bn (£600m).",
+        '"We are pleased," he said.',
+        'It grew! "',
+        "Next?",
+    ]
 
 
 def test_split_sentences_keeps_stray_closing_punctuation_and_spaced_ellipses_in_their_sentence() -> None:
@@ -72,12 +80,18 @@ def test_split_sentences_keeps_stray_closing_punctuation_and_spaced_ellipses_in_
     text = 'and Eva Birthistle (Ae Fond Kiss... ). It was a strange match . . . "Too little time to look. " He left.'
     article = split_sentences(text)
     assert article == [
-        "and Eva Birthistle (Ae Fond Kiss... ).", "It was a strange match . . .", '"Too little time to look. "', "He left.",
+        "and Eva Birthistle (Ae Fond Kiss... ).",
+        "It was a strange match . . .",
+        '"Too little time to look. "',
+        "He left.",
     ]
     # the summary cut the ellipsis: a fragment of its article sentence, still found
-    sentences, sources = align_summary(article, "He left.It was a strange match .and Eva Birthistle (Ae Fond Kiss... ).")
+    sentences, sources = align_summary(
+        article, "He left.It was a strange match .and Eva Birthistle (Ae Fond Kiss... )."
+    )
     assert sentences == ["He left.", "It was a strange match .", "and Eva Birthistle (Ae Fond Kiss... )."]
     assert sources == [3, 1, 0]
+
 
 ARTICLE = """Ad sales boost profit
 
@@ -90,7 +104,7 @@ TimeWarner said sales rose 2% to $11.1bn from $10.9bn. "Was it strong?" he said.
 def test_align_summary_splits_glued_sentences_and_finds_out_of_order_sources() -> None:
     title, article = parse_article(ARTICLE)
     assert title == "Ad sales boost profit" and len(article) == 6
-    summary = 'TimeWarner said sales rose 2% to $11.1bn from $10.9bn.Quarterly profits jumped 76% to $1.13bn.he said.'
+    summary = "TimeWarner said sales rose 2% to $11.1bn from $10.9bn.Quarterly profits jumped 76% to $1.13bn.he said."
     sentences, sources = align_summary(article, summary)
     assert sentences == [
         "TimeWarner said sales rose 2% to $11.1bn from $10.9bn.",
@@ -109,7 +123,11 @@ def test_align_summary_fragment_after_exclamation_and_unmatched_text() -> None:
 
 def make_bbc(root: Path) -> Path:
     for topic, number, summary in (
-        ("business", "001", "TimeWarner said sales rose 2% to $11.1bn from $10.9bn.Quarterly profits jumped 76% to $1.13bn."),
+        (
+            "business",
+            "001",
+            "TimeWarner said sales rose 2% to $11.1bn from $10.9bn.Quarterly profits jumped 76% to $1.13bn.",
+        ),
         ("tech", "001", "Quarterly profits jumped 76% to $1.13bn.The firm benefited from sales."),
     ):
         (root / "News Articles" / topic).mkdir(parents=True, exist_ok=True)

@@ -31,8 +31,11 @@ def test_full_demo_runs_the_committed_encoders_and_whisper_all_adds_the_speech_s
     assert ("esc50", "clips", FULL_WHISPER) in full and ("urbansound8k", "clips", "aisfx") in full
     assert all(encoder != QUICK_WHISPER for _, _, encoder in everything)
     added = set(everything) - set(full)
-    assert added == {("urbansound8k", "clips", FULL_WHISPER), ("fsdd", "utterances", FULL_WHISPER),
-                     ("asterisk_prompts", "utterances", FULL_WHISPER)}
+    assert added == {
+        ("urbansound8k", "clips", FULL_WHISPER),
+        ("fsdd", "utterances", FULL_WHISPER),
+        ("asterisk_prompts", "utterances", FULL_WHISPER),
+    }
     assert len(everything) == len(jobs(EVERYTHING))  # nothing is skipped in the longest run
 
 
@@ -48,7 +51,11 @@ def test_probe_rows_are_the_same_in_both_sizes_and_skipped_ones_say_why() -> Non
     quick, full = probe_plan(QUICK), probe_plan(FULL)
     assert [d for d, _, _ in quick] == [d for d, _, _ in full]  # the same rows, in the same order
     assert [(d, s) for d, s, why in quick if why is None] == [
-        ("esc50", "aisfx"), ("esc50", QUICK_WHISPER), ("esc50", "yamnet+aisfx"), ("urbansound8k", "yamnet")]
+        ("esc50", "aisfx"),
+        ("esc50", QUICK_WHISPER),
+        ("esc50", "yamnet+aisfx"),
+        ("urbansound8k", "yamnet"),
+    ]
     assert all("--full" in why for _, _, why in quick if why is not None)
     assert [(d, s) for d, s, why in full if why is not None] == [("urbansound8k", FULL_WHISPER)]
     assert all(why is None for _, _, why in probe_plan(EVERYTHING))
@@ -59,7 +66,9 @@ def test_quick_recipe_is_the_committed_one_with_yamnet_only_and_no_transcripts(n
     committed = json.loads(recipe_path(name).read_text(encoding="utf-8"))
     assert recipe_overrides(name, full=True) == []
     full = load_grounded_recipe(name, recipe_overrides(name, full=True))
-    assert full.name == name and full.model_config().bridges.speech and "aisfx" in full.model_config().front_ends["audio"]
+    assert (
+        full.name == name and full.model_config().bridges.speech and "aisfx" in full.model_config().front_ends["audio"]
+    )
     quick = load_grounded_recipe(name, recipe_overrides(name, full=False))
     config = quick.model_config()
     assert quick.name == f"{name}-quick" and all(o in quick.description for o in QUICK_OVERRIDES)
@@ -67,8 +76,12 @@ def test_quick_recipe_is_the_committed_one_with_yamnet_only_and_no_transcripts(n
     assert config.bridges.speech is False
     # everything else as committed: the same pairs (test items still left out), design and optimiser
     assert quick.pair_options() == full.pair_options() and quick.pair_options().exclude_test
-    assert (config.design, quick.epochs, quick.lr, quick.seed) == (committed["model"]["design"], committed["epochs"],
-                                                                  committed["lr"], committed["seed"])
+    assert (config.design, quick.epochs, quick.lr, quick.seed) == (
+        committed["model"]["design"],
+        committed["epochs"],
+        committed["lr"],
+        committed["seed"],
+    )
 
 
 def test_quick_and_full_runs_never_share_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -85,8 +98,10 @@ def test_embed_stage_runs_the_quick_jobs_and_lists_the_skipped_ones(capsys: pyte
     def never() -> list[str]:
         raise AssertionError("a job the quick demo skips was loaded")
 
-    planned = [EmbedJob("made-up", "sentences", "text", "tiny-text", lambda: ["a dog barks", "rain", "a bell"]),
-               EmbedJob("made-up", "long clips", "audio", "tiny-audio", never, needs="full")]
+    planned = [
+        EmbedJob("made-up", "sentences", "text", "tiny-text", lambda: ["a dog barks", "rain", "a bell"]),
+        EmbedJob("made-up", "long clips", "audio", "tiny-audio", never, needs="full"),
+    ]
     _stage_embed(QUICK, planned)
     lines = capsys.readouterr().out.splitlines()
     ran = next(line for line in lines if line.startswith("made-up") and "sentences" in line).split()

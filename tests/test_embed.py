@@ -17,7 +17,10 @@ from bgtai.embed import encode_sequence, encode_with_report, merge_shards, shard
 from bgtai.encoders.tiny import TinyAudioEncoder, TinyTextEncoder
 from bgtai.errors import BadItemsError
 
-TEXTS = [f"sentence number {i} about {word}" for i, word in enumerate(["dogs", "rain", "bells", "cars", "wind", "birds", "a", "b", "c"])]
+TEXTS = [
+    f"sentence number {i} about {word}"
+    for i, word in enumerate(["dogs", "rain", "bells", "cars", "wind", "birds", "a", "b", "c"])
+]
 
 
 class SpyText(TinyTextEncoder):

@@ -38,13 +38,15 @@ def _made_up_data(seed: int = 0, count: int = 24) -> TrainData:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    recipe = Recipe.from_dict({
-        "name": "tiny-embed",
-        "model": tiny_model_settings(),
-        "objective": {"kind": "moco", "queue_size": 40},
-        "stages": [{"variant": "av", "epochs": 1}],
-        "optim": {"lr": 3e-3, "batch_size": 8, "val_fraction": 0.2},
-    })
+    recipe = Recipe.from_dict(
+        {
+            "name": "tiny-embed",
+            "model": tiny_model_settings(),
+            "objective": {"kind": "moco", "queue_size": 40},
+            "stages": [{"variant": "av", "epochs": 1}],
+            "optim": {"lr": 3e-3, "batch_size": 8, "val_fraction": 0.2},
+        }
+    )
     out = tmp_path_factory.mktemp("embed-model") / "run"
     train(recipe, out, data=_made_up_data(), progress=False)
     return out / "best"
@@ -94,8 +96,9 @@ def test_cli_text_round_trip(tmp_path: Path, model_dir: Path, capsys: pytest.Cap
     assert sidecar["settings"] == {"model": str(model_dir.resolve()), "front_end": "tiny-text"}
 
 
-def test_cli_audio_folder_and_image_list_round_trip(tmp_path: Path, model_dir: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_audio_folder_and_image_list_round_trip(
+    tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     clips = tmp_path / "clips"
     clips.mkdir()
     files = [str(_tone(clips / f"{i}.wav", 200.0 * (i + 1))) for i in range(3)]
@@ -118,7 +121,9 @@ def test_cli_audio_folder_and_image_list_round_trip(tmp_path: Path, model_dir: P
     np.testing.assert_array_equal(vectors, bgtai.load_model(model_dir).encode("image", pictures))
 
 
-def test_cli_bad_inputs_fail_or_are_skipped(tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bad_inputs_fail_or_are_skipped(
+    tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     good = [str(_tone(tmp_path / "a.wav", 300)), str(_tone(tmp_path / "b.wav", 500))]
     (tmp_path / "bad.wav").write_text("not audio", encoding="utf-8")
     inputs = [good[0], str(tmp_path / "bad.wav"), good[1]]
@@ -134,11 +139,15 @@ def test_cli_bad_inputs_fail_or_are_skipped(tmp_path: Path, model_dir: Path, cap
     assert sidecar["rows"] == [0, 2] and [b["index"] for b in sidecar["bad"]] == [1]
 
 
-def test_cli_shards_merge_back_to_the_whole(tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_shards_merge_back_to_the_whole(
+    tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     shards = []
     for index in range(2):
         shards.append(tmp_path / f"s{index}.npy")
-        code = _run(capsys, "embed", "text", *TEXTS, "--model", model_dir, "--shard", f"{index}/2", "--out", shards[-1])[0]
+        code = _run(
+            capsys, "embed", "text", *TEXTS, "--model", model_dir, "--shard", f"{index}/2", "--out", shards[-1]
+        )[0]
         assert code == 0
     assert _run(capsys, "embed", "merge", tmp_path / "all.npy", *shards)[0] == 0
     merged = np.load(tmp_path / "all.npy")  # each shard was its own batch: equal up to float32 rounding
@@ -146,7 +155,9 @@ def test_cli_shards_merge_back_to_the_whole(tmp_path: Path, model_dir: Path, cap
     np.testing.assert_allclose(merged, bgtai.load_model(model_dir).encode("text", TEXTS), rtol=0, atol=1e-6)
 
 
-def test_cli_model_that_is_not_a_model_folder(tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_model_that_is_not_a_model_folder(
+    tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "x.npy"
     (tmp_path / "empty").mkdir()
     code, _, err = _run(capsys, "embed", "text", "hi", "--model", tmp_path / "empty", "--out", out)

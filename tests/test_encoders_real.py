@@ -44,7 +44,7 @@ def _esc50_fold4(count: int) -> list[Path]:
         rows = [r for r in csv.DictReader(handle) if r["fold"] == "4"]
     # spread over classes: every 8th row is a new class in the sorted metadata
     rows.sort(key=lambda r: (int(r["target"]), r["filename"]))
-    return [resolve_audio_path(root / "audio" / r["filename"]) for r in rows[:: 8][:count]]
+    return [resolve_audio_path(root / "audio" / r["filename"]) for r in rows[::8][:count]]
 
 
 def _stereo_file(tmp_path: Path, left: np.ndarray, right: np.ndarray, rate: int) -> Path:
@@ -82,7 +82,9 @@ def test_minilm_pool_is_the_sentence_transformers_embedding(minilm: Encoder) -> 
 
 
 def test_minilm_semantics_and_determinism(minilm: Encoder) -> None:
-    dog, puppy, market = (minilm.pool(_embed(minilm, t)) for t in ("a dog barks", "a puppy barking", "stock markets fell"))
+    dog, puppy, market = (
+        minilm.pool(_embed(minilm, t)) for t in ("a dog barks", "a puppy barking", "stock markets fell")
+    )
     assert _cos(dog, puppy) > _cos(dog, market) + 0.3
     np.testing.assert_array_equal(_embed(minilm, "a dog barks"), _embed(minilm, "a dog barks"))
     with pytest.raises(BadInputError):
@@ -225,8 +227,9 @@ def test_whisper_base_joins_its_parts_once(tmp_path: Path, monkeypatch: pytest.M
     assert seq.shape[1] == 512 and 25 <= seq.shape[0] <= 60
 
 
-def test_whisper_base_told_german_transcribes_a_german_weather_sentence(tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_whisper_base_told_german_transcribes_a_german_weather_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The PHOENIX speech cascade's route: espeak-ng speaks German, Whisper base (told "de") writes it down."""
     from bgtai.encoders.whisper import WhisperBaseEncoder
     from bgtai.gloss.translator import transcribe

@@ -32,11 +32,18 @@ class OneHotModel:
         return np.stack([np.eye(len(CLASSES))[[c in text for c in CLASSES].index(True)] for text in inputs])
 
 
-def _classification_set(labels: list[int], folds: list[int] | None = None) -> tuple[ClassificationSet, list[np.ndarray]]:
+def _classification_set(
+    labels: list[int], folds: list[int] | None = None
+) -> tuple[ClassificationSet, list[np.ndarray]]:
     names = np.array([CLASSES[i] for i in labels])
-    data = ClassificationSet("esc50", "made-up", list(range(len(labels))), names,
-                             np.array([f"src{i}" for i in range(len(labels))]),
-                             np.asarray(folds if folds is not None else [1] * len(labels)))
+    data = ClassificationSet(
+        "esc50",
+        "made-up",
+        list(range(len(labels))),
+        names,
+        np.array([f"src{i}" for i in range(len(labels))]),
+        np.asarray(folds if folds is not None else [1] * len(labels)),
+    )
     return data, [np.full((2, 4), float(i), dtype=np.float32) for i in labels]
 
 
@@ -47,8 +54,11 @@ def test_a_perfect_model_scores_one_everywhere() -> None:
     # a probe set of its own is probed, never scored zero-shot
     # UrbanSound8K is probed on fold 10 only: the joint models train on folds 1-3
     folds = [10 if i % 4 == 0 else 1 + i % 3 for i in range(len(labels))]
-    both = score_snapshot(OneHotModel(), {"esc50": _classification_set(labels),
-                                          "probe:urbansound8k": _classification_set(labels, folds)}, probe=True)
+    both = score_snapshot(
+        OneHotModel(),
+        {"esc50": _classification_set(labels), "probe:urbansound8k": _classification_set(labels, folds)},
+        probe=True,
+    )
     assert both == {"zeroshot-esc50": 1.0, "probe-esc50": 1.0, "probe-urbansound8k": 1.0}
     with pytest.raises(ValueError, match=r"\[10\]"):  # no fold 10: nothing it may test on
         score_snapshot(OneHotModel(), {"probe:urbansound8k": _classification_set(labels)}, probe=True)
@@ -75,8 +85,14 @@ def test_a_run_without_snapshots_is_refused(tmp_path) -> None:
 
 def test_summary_takes_the_last_epoch_and_the_best(tmp_path) -> None:
     curves = {
-        "base": [EpochScores(1, 10.0, 100, {"zeroshot-esc50": 0.2}), EpochScores(2, 20.0, 100, {"zeroshot-esc50": 0.1})],
-        "ds-net": [EpochScores(1, 10.0, 100, {"zeroshot-esc50": 0.1}), EpochScores(2, 15.0, 50, {"zeroshot-esc50": 0.3})],
+        "base": [
+            EpochScores(1, 10.0, 100, {"zeroshot-esc50": 0.2}),
+            EpochScores(2, 20.0, 100, {"zeroshot-esc50": 0.1}),
+        ],
+        "ds-net": [
+            EpochScores(1, 10.0, 100, {"zeroshot-esc50": 0.1}),
+            EpochScores(2, 15.0, 50, {"zeroshot-esc50": 0.3}),
+        ],
     }
     summary = summary_metrics(curves)
     assert summary["base/zeroshot-esc50"] == 0.1 and summary["base/best-zeroshot-esc50"] == 0.2
@@ -88,14 +104,31 @@ def test_report_has_one_row_per_configuration_with_time_against_base(tmp_path) -
     from bgtai.eval.report import build_report
     from bgtai.eval.results import EvalRecord, write_result
 
-    curves = {"base": [{"epoch": 1, "seconds": 20.0, "pairs": 10, "zeroshot-esc50": 0.2}],
-              "ds-net": [{"epoch": 1, "seconds": 15.0, "pairs": 5, "zeroshot-esc50": 0.25}]}
-    metrics = {"base/seconds": 20.0, "base/cpu_seconds": 18.0, "ds-net/cpu_seconds": 9.0, "base/pairs": 10.0,
-               "base/zeroshot-esc50": 0.2, "base/best-zeroshot-esc50": 0.2,
-               "ds-net/seconds": 15.0, "ds-net/pairs": 5.0, "ds-net/zeroshot-esc50": 0.25,
-               "ds-net/best-zeroshot-esc50": 0.25}
-    record = EvalRecord("efficiency", "esc50", "made-up", "tiny", metrics, "bgtai eval efficiency ...",
-                        {"curves": curves, "trained_by": {"base": "bgtai train A", "ds-net": "bgtai train B"}})
+    curves = {
+        "base": [{"epoch": 1, "seconds": 20.0, "pairs": 10, "zeroshot-esc50": 0.2}],
+        "ds-net": [{"epoch": 1, "seconds": 15.0, "pairs": 5, "zeroshot-esc50": 0.25}],
+    }
+    metrics = {
+        "base/seconds": 20.0,
+        "base/cpu_seconds": 18.0,
+        "ds-net/cpu_seconds": 9.0,
+        "base/pairs": 10.0,
+        "base/zeroshot-esc50": 0.2,
+        "base/best-zeroshot-esc50": 0.2,
+        "ds-net/seconds": 15.0,
+        "ds-net/pairs": 5.0,
+        "ds-net/zeroshot-esc50": 0.25,
+        "ds-net/best-zeroshot-esc50": 0.25,
+    }
+    record = EvalRecord(
+        "efficiency",
+        "esc50",
+        "made-up",
+        "tiny",
+        metrics,
+        "bgtai eval efficiency ...",
+        {"curves": curves, "trained_by": {"base": "bgtai train A", "ds-net": "bgtai train B"}},
+    )
     write_result(record, tmp_path / "results" / "efficiency.json")
     text = build_report(tmp_path / "results", tmp_path / "RESULTS.md").pages["efficiency.md"]
     rows = [line for line in text.splitlines() if line.startswith(("| base", "| ds-net"))]

@@ -95,8 +95,10 @@ def test_report_layout_links_and_placeholders(tmp_path: Path, monkeypatch: pytes
 def test_align_methods_become_rows(tmp_path: Path) -> None:
     results = tmp_path / "results"
     metrics = {"dsnet.f1": 0.4, "dsnet.sp": 0.1, "dtw.f1": 0.3, "dtw.sp": 0.2}
-    write_result(EvalRecord("align", "bbc speech", "held-out topic", "dsnet", metrics, "bgtai eval align"),
-                 results / "align.json")
+    write_result(
+        EvalRecord("align", "bbc speech", "held-out topic", "dsnet", metrics, "bgtai eval align"),
+        results / "align.json",
+    )
     table = _page(results, tmp_path, "align.md")
     header = next(line for line in table.splitlines() if line.startswith("| model"))
     assert "dtw" not in header and "| f1 | sp |" in header  # columns: metrics, not methods
@@ -110,27 +112,51 @@ def test_align_methods_become_rows(tmp_path: Path) -> None:
 def test_retrieval_has_one_row_per_model_and_direction(tmp_path: Path) -> None:
     results = tmp_path / "results"
     for direction, r1 in (("sound->picture", 0.25), ("picture->sound", 0.5)):
-        write_result(EvalRecord("retrieval", f"tuxpaint {direction}", "p", "runs/x/best",
-                                {"R@1": r1, "R@10": 0.9, "MRR": 0.4}, "bgtai eval retrieval"),
-                     results / f"{direction.replace('->', '-')}.json")
+        write_result(
+            EvalRecord(
+                "retrieval",
+                f"tuxpaint {direction}",
+                "p",
+                "runs/x/best",
+                {"R@1": r1, "R@10": 0.9, "MRR": 0.4},
+                "bgtai eval retrieval",
+            ),
+            results / f"{direction.replace('->', '-')}.json",
+        )
     table = _page(results, tmp_path, "retrieval.md")
     rows = [line for line in table.splitlines() if line.startswith("| runs/x/best")]
     assert len(rows) == 2
     by_direction = {row.split(" | ")[1]: row for row in rows}
-    assert "[0.2500]" in by_direction["tuxpaint sound->picture"] and "[0.5000]" in by_direction["tuxpaint picture->sound"]
+    assert (
+        "[0.2500]" in by_direction["tuxpaint sound->picture"] and "[0.5000]" in by_direction["tuxpaint picture->sound"]
+    )
 
 
 def test_joint_summary_has_one_row_per_trained_model_in_fixed_columns(tmp_path: Path) -> None:
     results = tmp_path / "results"
     trained = {"recipe": "slava-av", "trained_by": "bgtai train --recipe slava-av"}
-    write_result(EvalRecord("zeroshot", "esc50", "p", "runs/a/best", {"top1": 0.25}, "bgtai eval zeroshot", trained),
-                 results / "z.json")
-    write_result(EvalRecord("retrieval", "coco-image-text T->I", "p", "runs/a/best", {"R@1": 0.1, "R@5": 0.3},
-                            "bgtai eval retrieval", trained), results / "r.json")
-    write_result(EvalRecord("zeroshot", "esc50", "p", "encoder-only", {"top1": 0.9}, "bgtai eval zeroshot"),
-                 results / "untrained.json")
+    write_result(
+        EvalRecord("zeroshot", "esc50", "p", "runs/a/best", {"top1": 0.25}, "bgtai eval zeroshot", trained),
+        results / "z.json",
+    )
+    write_result(
+        EvalRecord(
+            "retrieval",
+            "coco-image-text T->I",
+            "p",
+            "runs/a/best",
+            {"R@1": 0.1, "R@5": 0.3},
+            "bgtai eval retrieval",
+            trained,
+        ),
+        results / "r.json",
+    )
+    write_result(
+        EvalRecord("zeroshot", "esc50", "p", "encoder-only", {"top1": 0.9}, "bgtai eval zeroshot"),
+        results / "untrained.json",
+    )
     pages = build_report(results, tmp_path / "RESULTS.md").pages
-    table = pages["joint-space.md"][pages["joint-space.md"].index("## Joint space"):].split("\n## ")[0]
+    table = pages["joint-space.md"][pages["joint-space.md"].index("## Joint space") :].split("\n## ")[0]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert len(rows) == 1 and "slava-av" in rows[0]  # only results of trained models
     cells = rows[0].split(" | ")
@@ -140,12 +166,19 @@ def test_joint_summary_has_one_row_per_trained_model_in_fixed_columns(tmp_path: 
     assert "(model trained by `bgtai train --recipe slava-av`)" in pages["zeroshot.md"]
 
 
-def _stage_record(recipe: str, stages: int, direction: str, ranks: list[int], fold: int = 0,
-                  setting: str = "--set stages.0.epochs=10") -> EvalRecord:
+def _stage_record(
+    recipe: str, stages: int, direction: str, ranks: list[int], fold: int = 0, setting: str = "--set stages.0.epochs=10"
+) -> EvalRecord:
     command = f"bgtai train --recipe {recipe} --out runs/{recipe}-{fold} {setting} --set data.test_fold={fold}"
-    return EvalRecord("retrieval", f"tuxpaint-sound-image {direction}", "p", f"runs/{recipe}-{fold}/best",
-                      {"MRR": 0.0}, "c", {"recipe": recipe, "stages": stages, "first_ranks": ranks,
-                                          "test_fold": fold, "trained_by": command})
+    return EvalRecord(
+        "retrieval",
+        f"tuxpaint-sound-image {direction}",
+        "p",
+        f"runs/{recipe}-{fold}/best",
+        {"MRR": 0.0},
+        "c",
+        {"recipe": recipe, "stages": stages, "first_ranks": ranks, "test_fold": fold, "trained_by": command},
+    )
 
 
 def _both_directions(recipe: str, stages: int, ranks: list[int], fold: int = 0, **setting: str) -> list[EvalRecord]:
@@ -192,7 +225,7 @@ def test_joint_table_leaves_cross_validation_folds_to_the_stage_comparison(tmp_p
         for number, record in enumerate(_both_directions("slava-av", 1, [1, 2], fold)):
             write_result(record, results / f"r{fold}-{number}.json")
     text = _page(results, tmp_path, "joint-space.md")
-    table = text[text.index("## Joint space"):].split("\n## ")[0]
+    table = text[text.index("## Joint space") :].split("\n## ")[0]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert [row.split(" | ")[0] for row in rows] == ["| `runs/slava-av-0/best`"]
 
@@ -213,28 +246,48 @@ def test_plots_are_published_to_a_docs_folder_and_linked_there(tmp_path: Path) -
 
 def test_joint_summary_says_which_rows_were_scored_on_the_leaky_split(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    for model, protocol in (("runs/old/best", "item-level pairs; test split: stamps whose id hashes below 0.3"),
-                            ("runs/new/best", "item-level pairs; test split: content-grouped: stamps sharing ...")):
+    for model, protocol in (
+        ("runs/old/best", "item-level pairs; test split: stamps whose id hashes below 0.3"),
+        ("runs/new/best", "item-level pairs; test split: content-grouped: stamps sharing ..."),
+    ):
         trained = {"recipe": "slava-av", "trained_by": f"bgtai train --recipe slava-av --out {model}"}
-        write_result(EvalRecord("retrieval", "tuxpaint-sound-image A->I", protocol, model, {"R@1": 0.1, "MRR": 0.2},
-                                "bgtai eval retrieval", trained), results / f"{model.split('/')[1]}.json")
+        write_result(
+            EvalRecord(
+                "retrieval",
+                "tuxpaint-sound-image A->I",
+                protocol,
+                model,
+                {"R@1": 0.1, "MRR": 0.2},
+                "bgtai eval retrieval",
+                trained,
+            ),
+            results / f"{model.split('/')[1]}.json",
+        )
     text = _page(results, tmp_path, "joint-space.md")
-    table = text[text.index("## Joint space"):].split("\n## ")[0]
+    table = text[text.index("## Joint space") :].split("\n## ")[0]
     rows = {line.split(" | ")[0]: line.split(" | ")[2] for line in table.splitlines() if line.startswith("| `runs/")}
     assert rows == {"| `runs/new/best`": "content-clean", "| `runs/old/best`": "per-id (leaky)"}
 
 
 def test_grounded_headline_marks_a_trained_model_that_does_not_beat_its_baselines(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    for model, recipe, top1 in (("runs/default/best", "default", 0.5), ("bridges", None, 0.6),
-                                ("runs/ridge-baseline/best", "ridge-baseline", 0.4)):
-        details = {"recipe": recipe, "per_class": {str(i): 0.0 for i in range(50)}} if recipe else {
-            "per_class": {str(i): 0.0 for i in range(50)}}
-        write_result(EvalRecord("zeroshot", "esc50", "p", model, {"top1": top1}, "bgtai eval zeroshot", details),
-                     results / f"{recipe or 'bridges'}.json")
+    for model, recipe, top1 in (
+        ("runs/default/best", "default", 0.5),
+        ("bridges", None, 0.6),
+        ("runs/ridge-baseline/best", "ridge-baseline", 0.4),
+    ):
+        details = (
+            {"recipe": recipe, "per_class": {str(i): 0.0 for i in range(50)}}
+            if recipe
+            else {"per_class": {str(i): 0.0 for i in range(50)}}
+        )
+        write_result(
+            EvalRecord("zeroshot", "esc50", "p", model, {"top1": top1}, "bgtai eval zeroshot", details),
+            results / f"{recipe or 'bridges'}.json",
+        )
     report = build_report(results, tmp_path / "RESULTS.md")
     full = report.pages["joint-space.md"]
-    grounded = full[full.index("## The grounded model"):].split("\n## ")[0]
+    grounded = full[full.index("## The grounded model") :].split("\n## ")[0]
     row = next(line for line in grounded.splitlines() if line.startswith("| ESC-50 fold 4 zero-shot"))
     default, bridges, ridge, chance = row.split(" | ")[1:5]
     assert "(not above baselines)" in default and bridges.startswith("**") and "not above" not in ridge
@@ -249,28 +302,59 @@ def test_grounded_headline_marks_a_trained_model_that_does_not_beat_its_baseline
 def _grounded(results: Path) -> None:
     """The default model beside its two baselines on ESC-50 zero-shot, as scripts/grounded_results.sh writes them."""
     classes = {str(i): 0.0 for i in range(50)}
-    for model, recipe, top1 in (("runs/default/best", "default", 0.6), ("bridges", None, 0.5),
-                                ("runs/ridge-baseline/best", "ridge-baseline", 0.4)):
-        details = {"per_class": classes, **({"recipe": recipe, "trained_by": f"bgtai train --recipe {recipe}"}
-                                            if recipe else {})}
-        write_result(EvalRecord("zeroshot", "esc50", "p", model, {"top1": top1}, f"bgtai eval zeroshot --model {model}",
-                                details), results / f"zeroshot-{recipe or 'bridges'}.json")
+    for model, recipe, top1 in (
+        ("runs/default/best", "default", 0.6),
+        ("bridges", None, 0.5),
+        ("runs/ridge-baseline/best", "ridge-baseline", 0.4),
+    ):
+        details = {
+            "per_class": classes,
+            **({"recipe": recipe, "trained_by": f"bgtai train --recipe {recipe}"} if recipe else {}),
+        }
+        write_result(
+            EvalRecord(
+                "zeroshot", "esc50", "p", model, {"top1": top1}, f"bgtai eval zeroshot --model {model}", details
+            ),
+            results / f"zeroshot-{recipe or 'bridges'}.json",
+        )
 
 
 def _other_tasks(results: Path) -> None:
     classes = {str(i): 0.5 for i in range(50)}
     for encoder, accuracy in (("aisfx", 0.6), ("yamnet", 0.7)):
-        write_result(EvalRecord("probe", "esc50", "p", encoder, {"accuracy": accuracy, "std": 0.01},
-                                f"bgtai eval probe --encoder {encoder}", {"per_class": classes}),
-                     results / f"probe-{encoder}.json")
-    write_result(EvalRecord("gloss", "ASLG-PC12 test (1000 pairs)", "p", "rules", {"bleu4": 50.0}, "bgtai eval gloss"),
-                 results / "gloss.json")
-    write_result(EvalRecord("align", "bbc speech", "p", "dsnet", {"uniform.sentence_accuracy": 0.1,
-                                                                  "dtw.sentence_accuracy": 0.3,
-                                                                  "dsnet.sentence_accuracy": 0.2}, "bgtai eval align"),
-                 results / "align.json")
-    write_result(EvalRecord("efficiency", "esc50", "p", "tiny", {"base/seconds": 2.0}, "bgtai eval efficiency",
-                            {"curves": {"base": []}}), results / "efficiency.json")
+        write_result(
+            EvalRecord(
+                "probe",
+                "esc50",
+                "p",
+                encoder,
+                {"accuracy": accuracy, "std": 0.01},
+                f"bgtai eval probe --encoder {encoder}",
+                {"per_class": classes},
+            ),
+            results / f"probe-{encoder}.json",
+        )
+    write_result(
+        EvalRecord("gloss", "ASLG-PC12 test (1000 pairs)", "p", "rules", {"bleu4": 50.0}, "bgtai eval gloss"),
+        results / "gloss.json",
+    )
+    write_result(
+        EvalRecord(
+            "align",
+            "bbc speech",
+            "p",
+            "dsnet",
+            {"uniform.sentence_accuracy": 0.1, "dtw.sentence_accuracy": 0.3, "dsnet.sentence_accuracy": 0.2},
+            "bgtai eval align",
+        ),
+        results / "align.json",
+    )
+    write_result(
+        EvalRecord(
+            "efficiency", "esc50", "p", "tiny", {"base/seconds": 2.0}, "bgtai eval efficiency", {"curves": {"base": []}}
+        ),
+        results / "efficiency.json",
+    )
 
 
 def test_front_page_leads_with_the_headline_and_links_every_detail_page(tmp_path: Path) -> None:
@@ -281,8 +365,12 @@ def test_front_page_leads_with_the_headline_and_links_every_detail_page(tmp_path
     front = out.read_text()
     assert front.startswith("# bgtai results\n")
     headline, details = front.index("## Headline"), front.index("## Details")
-    assert headline < details and front[headline:].split("\n")[2].startswith("| measure | measured here | model | `bridges` |")
-    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ") for line in front.splitlines() if line.startswith("| ")}
+    assert headline < details and front[headline:].split("\n")[2].startswith(
+        "| measure | measured here | model | `bridges` |"
+    )
+    rows = {
+        line.split(" | ")[0].lstrip("| "): line.split(" | ") for line in front.splitlines() if line.startswith("| ")
+    }
     probe = rows["ESC-50 fold 4 probe accuracy"]
     assert probe[1] == "[0.7000](results/probe-yamnet.json)" and probe[2] == "yamnet"  # the best of the two encoders
     assert probe[5] == "0.0200" and "BGTAI 0.9455" in probe[7]  # chance of 50 classes; the paper's figure
@@ -290,7 +378,10 @@ def test_front_page_leads_with_the_headline_and_links_every_detail_page(tmp_path
     assert align[1].startswith("[0.3000]") and align[2] == "`dtw`" and align[5] == "0.1000 (uniform)"
     assert rows["ASLG-PC12 text->gloss BLEU-4"][1] == "[50.00](results/gloss.json)"
     zeroshot = rows["ESC-50 fold 4 zero-shot top-1"]
-    assert zeroshot[1] == "**[0.6000](results/zeroshot-default.json)**" and zeroshot[3] == "[0.5000](results/zeroshot-bridges.json)"
+    assert (
+        zeroshot[1] == "**[0.6000](results/zeroshot-default.json)**"
+        and zeroshot[3] == "[0.5000](results/zeroshot-bridges.json)"
+    )
     # the commands behind the figures: the probe's source number points at its command
     number = probe[-1].strip(" |")
     assert f"| {number.strip('[]')} | `bgtai eval probe --encoder yamnet` |" in front
@@ -306,15 +397,22 @@ def test_front_page_leads_with_the_headline_and_links_every_detail_page(tmp_path
 
 def test_provenance_is_written_read_back_and_shown_and_old_files_say_not_recorded(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    path = write_result(EvalRecord("gloss", "aslg", "p", "rules", {"bleu4": 50.0}, "bgtai eval gloss --new"),
-                        results / "new.json")
+    path = write_result(
+        EvalRecord("gloss", "aslg", "p", "rules", {"bleu4": 50.0}, "bgtai eval gloss --new"), results / "new.json"
+    )
     block = json.loads(path.read_text())["provenance"]
     assert set(block) == {"git_commit", "date", "python", "packages"}
     assert block["date"].endswith("Z") and {"bgtai", "torch", "numpy"} <= set(block["packages"])
     assert read_result(path).provenance == block
     # a file from before provenance was recorded still reads, with an empty block
-    old = {"task": "gloss", "dataset": "aslg", "protocol": "p", "model": "old", "metrics": {"bleu4": 40.0},
-           "command": "bgtai eval gloss --old"}
+    old = {
+        "task": "gloss",
+        "dataset": "aslg",
+        "protocol": "p",
+        "model": "old",
+        "metrics": {"bleu4": 40.0},
+        "command": "bgtai eval gloss --old",
+    }
     (results / "old.json").write_text(json.dumps(old))
     assert read_result(results / "old.json").provenance == {}
     page = _page(results, tmp_path, "gloss.md")
@@ -325,7 +423,9 @@ def test_provenance_is_written_read_back_and_shown_and_old_files_say_not_recorde
     # rewriting a record read back keeps the provenance it came with, not today's
     again = write_result(read_result(path), tmp_path / "copy.json")
     assert json.loads(again.read_text())["provenance"] == block
-    assert "1 of 2 file(s) were written before results recorded their commit" in render_report(results, tmp_path / "R.md")
+    assert "1 of 2 file(s) were written before results recorded their commit" in render_report(
+        results, tmp_path / "R.md"
+    )
 
 
 def test_stale_detail_pages_go_but_hand_written_ones_stay(tmp_path: Path) -> None:
@@ -357,9 +457,17 @@ def test_generation_headline_row_shows_the_best_two_choice_beside_chance_and_con
 
     results = tmp_path / "results"
     for name, value, control in (("a", 0.55, 0.5), ("b", 0.61, 0.48)):
-        write_result(EvalRecord("generation", "esc50+tuxpaint", "p", f"runs/{name}", {
-            "two_choice": value, "two_choice_control": control}, f"bgtai eval generation --generator runs/{name}"),
-            results / f"generation-{name}.json")
+        write_result(
+            EvalRecord(
+                "generation",
+                "esc50+tuxpaint",
+                "p",
+                f"runs/{name}",
+                {"two_choice": value, "two_choice_control": control},
+                f"bgtai eval generation --generator runs/{name}",
+            ),
+            results / f"generation-{name}.json",
+        )
     front = render_report(results, tmp_path / "RESULTS.md")
     row = next(line for line in front.splitlines() if line.startswith("| ESC-50 sound->generated picture"))
     assert "0.6100" in row and "runs/b" in row and "0.5000 (control 0.4800)" in row

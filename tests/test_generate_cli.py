@@ -28,7 +28,9 @@ def tiny_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     torch.manual_seed(0)
     JointModel(JointConfig.from_dict(tiny_model_settings())).save(root / "joint")
     dim = load_model(root / "joint").encode("text", ["x"]).shape[1]
-    EmbeddingDecoder(DecoderConfig(size=8, condition_dim=dim, channels=(8, 16), train_timesteps=50)).save(root / "run" / "model")
+    EmbeddingDecoder(DecoderConfig(size=8, condition_dim=dim, channels=(8, 16), train_timesteps=50)).save(
+        root / "run" / "model"
+    )
     return root / "joint", root / "run"
 
 
@@ -43,8 +45,25 @@ def tone(tmp_path: Path) -> Path:
 def test_generate_writes_ranked_pictures_scores_and_a_sheet(tiny_pair, tone: Path, tmp_path: Path, capsys) -> None:
     joint, run = tiny_pair
     out = tmp_path / "out"
-    assert main(["generate", str(tone), "--model", str(joint), "--generator", str(run), "-n", "3",
-                 "--steps", "2", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                str(tone),
+                "--model",
+                str(joint),
+                "--generator",
+                str(run),
+                "-n",
+                "3",
+                "--steps",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     record = json.loads((out / "scores.json").read_text())
     scores = [p["score"] for p in record["pictures"]]
     assert len(scores) == 3 and scores == sorted(scores, reverse=True)
@@ -58,8 +77,27 @@ def test_generate_writes_ranked_pictures_scores_and_a_sheet(tiny_pair, tone: Pat
 def test_volume_study_makes_one_row_per_factor(tiny_pair, tone: Path, tmp_path: Path) -> None:
     joint, run = tiny_pair
     out = tmp_path / "out"
-    assert main(["generate", str(tone), "--volume", "0.5,2", "--model", str(joint), "--generator", str(run),
-                 "-n", "2", "--steps", "2", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                str(tone),
+                "--volume",
+                "0.5,2",
+                "--model",
+                str(joint),
+                "--generator",
+                str(run),
+                "-n",
+                "2",
+                "--steps",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     record = json.loads((out / "scores.json").read_text())
     assert [p["condition"] for p in record["pictures"]] == ["x0.5", "x0.5", "x2", "x2"]
 
@@ -70,17 +108,37 @@ def test_text_and_image_conditions_go_through_the_same_space(tiny_pair, tmp_path
     Image.new("RGB", (20, 20), (200, 10, 10)).save(picture)
     for condition in (["--text", "a dog barking"], ["--image", str(picture)]):
         out = tmp_path / condition[0].strip("-")
-        assert main(["generate", *condition, "--model", str(joint), "--generator", str(run), "-n", "2",
-                     "--steps", "2", "--out", str(out)]) == 0
+        assert (
+            main(
+                [
+                    "generate",
+                    *condition,
+                    "--model",
+                    str(joint),
+                    "--generator",
+                    str(run),
+                    "-n",
+                    "2",
+                    "--steps",
+                    "2",
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
         assert len(json.loads((out / "scores.json").read_text())["pictures"]) == 2
 
 
-@pytest.mark.parametrize("argv, message", [
-    ([], "exactly one of"),
-    (["x.wav", "--text", "hello"], "exactly one of"),
-    (["--text", "hello", "--volume", "1,2"], "--volume scales a sound"),
-    (["missing.wav"], "no such file"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "exactly one of"),
+        (["x.wav", "--text", "hello"], "exactly one of"),
+        (["--text", "hello", "--volume", "1,2"], "--volume scales a sound"),
+        (["missing.wav"], "no such file"),
+    ],
+)
 def test_bad_requests_say_what_is_wrong(argv: list[str], message: str, capsys) -> None:
     assert main(["generate", *argv]) != 0
     assert message in capsys.readouterr().err
@@ -97,8 +155,21 @@ def test_a_folder_that_is_no_generator_is_named(tiny_pair, tone: Path, tmp_path:
     joint, _ = tiny_pair
     (tmp_path / "nothing").mkdir()
     (tmp_path / "nothing" / "config.json").write_text("{}")
-    assert main(["generate", str(tone), "--model", str(joint), "--generator", str(tmp_path / "notes.txt"),
-                 "--out", str(tmp_path / "o")]) != 0
+    assert (
+        main(
+            [
+                "generate",
+                str(tone),
+                "--model",
+                str(joint),
+                "--generator",
+                str(tmp_path / "notes.txt"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        != 0
+    )
     assert "notes.txt" in capsys.readouterr().err
 
 
@@ -133,12 +204,42 @@ def test_eval_generation_writes_every_measure(tiny_pair, tmp_path: Path) -> None
         pytest.skip(f"ESC-50 or the judge's weights are not here: {error}")
     joint, run = tiny_pair
     out = tmp_path / "generation.json"
-    assert main(["eval", "generation", "--model", str(joint), "--generator", str(run), "--per-class", "1", "-n", "2",
-                 "--tuxpaint-sounds", "4", "--reference-pictures", "6", "--steps", "2", "--json", str(out),
-                 "--figure", str(tmp_path / "f.png")]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "generation",
+                "--model",
+                str(joint),
+                "--generator",
+                str(run),
+                "--per-class",
+                "1",
+                "-n",
+                "2",
+                "--tuxpaint-sounds",
+                "4",
+                "--reference-pictures",
+                "6",
+                "--steps",
+                "2",
+                "--json",
+                str(out),
+                "--figure",
+                str(tmp_path / "f.png"),
+            ]
+        )
+        == 0
+    )
     metrics = json.loads(out.read_text())["metrics"]
-    for name in ("two_choice", "rerank_gain", "two_choice_control", "fid_efficientnet", "paired_match",
-                 "fid_efficientnet_real_train"):
+    for name in (
+        "two_choice",
+        "rerank_gain",
+        "two_choice_control",
+        "fid_efficientnet",
+        "paired_match",
+        "fid_efficientnet_real_train",
+    ):
         assert name in metrics
     assert 0.0 <= metrics["two_choice"] <= 1.0
     assert metrics["rerank_gain"] == pytest.approx(metrics["two_choice"] - metrics["two_choice_random"])
@@ -149,16 +250,36 @@ def test_a_text_to_image_pipeline_gets_prompts_from_the_sound(tiny_pair, tone: P
     """`--generator tiny`: the diffusers path end to end offline (a tiny random Stable Diffusion pipeline)."""
     joint, _ = tiny_pair
     out = tmp_path / "out"
-    assert main(["generate", str(tone), "--model", str(joint), "--generator", "tiny", "-n", "2", "--steps", "2",
-                 "--prompts", "2", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                str(tone),
+                "--model",
+                str(joint),
+                "--generator",
+                "tiny",
+                "-n",
+                "2",
+                "--steps",
+                "2",
+                "--prompts",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     record = json.loads((out / "scores.json").read_text())
     assert record["generator"].startswith("diffusers:")
     assert all(len(p["prompts"]) == 2 and p["prompts"][0].startswith("a photo of") for p in record["pictures"])
     assert "prompts" in capsys.readouterr().out
 
 
-def test_a_missing_generator_named_by_the_environment_is_named(tiny_pair, tmp_path: Path, capsys,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_generator_named_by_the_environment_is_named(
+    tiny_pair, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     joint, _ = tiny_pair
     monkeypatch.setenv("BGTAI_GENERATOR", str(tmp_path / "gone"))
     assert main(["generate", "--text", "a dog", "--model", str(joint), "--out", str(tmp_path / "o")]) != 0

@@ -92,7 +92,9 @@ def test_guidance_mixes_conditional_and_unconditional_predictions() -> None:
 def test_guidance_scale_changes_the_pictures() -> None:
     decoder = tiny_decoder()
     vectors = unit_rows(2)
-    assert not np.allclose(sample(decoder, vectors, 0, steps=3, guidance=1.0), sample(decoder, vectors, 0, steps=3, guidance=5.0))
+    assert not np.allclose(
+        sample(decoder, vectors, 0, steps=3, guidance=1.0), sample(decoder, vectors, 0, steps=3, guidance=5.0)
+    )
 
 
 def test_condition_dropout_zeroes_that_share_of_the_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -141,7 +143,9 @@ def test_generator_interface_returns_n_pictures() -> None:
 
 def test_training_lowers_the_loss_on_one_picture() -> None:
     data = TrainingData(np.zeros((1, 3, 8, 8), dtype=np.float32) + 0.5, unit_rows(1), ["flat"])
-    trainer = GeneratorTrainer(tiny_settings(steps=60, batch_size=8, lr=3e-3, condition_dropout=0.0), data, "unused", {})
+    trainer = GeneratorTrainer(
+        tiny_settings(steps=60, batch_size=8, lr=3e-3, condition_dropout=0.0), data, "unused", {}
+    )
     losses = [trainer.train_step() for _ in range(60)]
     assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
 
@@ -174,7 +178,9 @@ def test_a_finished_run_is_not_overwritten_without_resume(tmp_path: Path) -> Non
 def test_resuming_with_other_settings_is_refused(tmp_path: Path) -> None:
     train_generator(tiny_settings(steps=2), tiny_data(), tmp_path / "run", progress=lambda _: None)
     with pytest.raises(BadInputError, match="other settings"):
-        train_generator(tiny_settings(steps=4, lr=1e-2), tiny_data(), tmp_path / "run", resume=True, progress=lambda _: None)
+        train_generator(
+            tiny_settings(steps=4, lr=1e-2), tiny_data(), tmp_path / "run", resume=True, progress=lambda _: None
+        )
 
 
 def test_nearest_picture_prior_lands_among_picture_vectors() -> None:

@@ -65,7 +65,12 @@ def test_sound_prompts_are_the_nearest_labels_best_first_with_their_cosines():
     }
     model = TableModel(texts)
     got = sound_prompts(model, _unit(1, 0.2, 0.2), k=4, labels=list(texts))
-    assert [p.prompt for p in got] == ["a photo of a dog", "a photo of a bark", "a photo of an owl", "a photo of a rain"]
+    assert [p.prompt for p in got] == [
+        "a photo of a dog",
+        "a photo of a bark",
+        "a photo of an owl",
+        "a photo of a rain",
+    ]
     expected = [float(texts[label] @ _unit(1, 0.2, 0.2)) for label in ("Dog", "Bark", "owl", "Rain")]
     np.testing.assert_allclose([p.score for p in got], expected, rtol=1e-6)
     prompt, score = got[0]  # unpacks as (prompt, cosine)
@@ -147,8 +152,16 @@ class RecordingPipeline:
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
 
-    def __call__(self, prompt: list[str], num_inference_steps: int, guidance_scale: float, generator: list[Any],
-                 output_type: str = "pil", height: int = 8, width: int = 8) -> Any:
+    def __call__(
+        self,
+        prompt: list[str],
+        num_inference_steps: int,
+        guidance_scale: float,
+        generator: list[Any],
+        output_type: str = "pil",
+        height: int = 8,
+        width: int = 8,
+    ) -> Any:
         import torch
 
         self.calls.append(list(prompt))
@@ -199,7 +212,9 @@ def test_an_unknown_hub_id_is_named_when_offline():
 
     if os.environ.get("HF_HUB_OFFLINE", "").lower() not in ("1", "true", "yes"):
         pytest.skip("the hub is reachable: this would try a download")
-    with pytest.raises(BadInputError, match="bgtai-tests/no-such-pipeline: could not load a diffusers pipeline from the hub"):
+    with pytest.raises(
+        BadInputError, match="bgtai-tests/no-such-pipeline: could not load a diffusers pipeline from the hub"
+    ):
         load_pipeline("bgtai-tests/no-such-pipeline", device="cpu")
 
 
@@ -232,7 +247,10 @@ def test_rerank_puts_the_closest_pictures_first_and_keeps_ties_in_generation_ord
 
 
 def _scored(colours: list[tuple[int, int, int]], scores: list[float]) -> list[ScoredImage]:
-    return [ScoredImage(Image.new("RGB", (SIZE, SIZE), colour), score, i) for i, (colour, score) in enumerate(zip(colours, scores))]
+    return [
+        ScoredImage(Image.new("RGB", (SIZE, SIZE), colour), score, i)
+        for i, (colour, score) in enumerate(zip(colours, scores))
+    ]
 
 
 def test_contact_sheet_is_a_readable_png_of_the_layout_size_with_the_best_framed_first(tmp_path: Path):
@@ -300,7 +318,20 @@ def test_generator_signature_is_the_agreed_one():
 # --- on the trained model and a real clip ----------------------------------------------------
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "runs" / "default" / "best"
-DOG_WORDS = ("dog", "bark", "bow-wow", "howl", "yip", "growl", "whimper", "puppy", "hound", "terrier", "retriever", "spaniel")
+DOG_WORDS = (
+    "dog",
+    "bark",
+    "bow-wow",
+    "howl",
+    "yip",
+    "growl",
+    "whimper",
+    "puppy",
+    "hound",
+    "terrier",
+    "retriever",
+    "spaniel",
+)
 
 
 @pytest.mark.integration
@@ -313,7 +344,9 @@ def test_unheard_esc50_dog_clips_get_a_dog_prompt_in_their_top_three():
     from bgtai.model.joint import load_model
 
     model = load_model(DEFAULT_MODEL)
-    needed = ["minilm", "yamnet"] + [name for names in getattr(model.config, "front_ends", {}).values() for name in names]
+    needed = ["minilm", "yamnet"] + [
+        name for names in getattr(model.config, "front_ends", {}).values() for name in names
+    ]
     for name in needed:
         if not get_encoder(name).weights_present():
             pytest.skip(f"{name}: weights not installed")

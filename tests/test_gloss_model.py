@@ -14,16 +14,43 @@ from bgtai.gloss.translator import GlossTranslator, collate
 from bgtai.gloss.vocab import BOS_ID, EOS_ID, Vocab
 from bgtai.model.language_encoder import LanguageEncoderConfig
 
-SOURCES = ["the cat sleeps", "we are far away", "it rains today", "you did not go", "dogs bark loudly",
-           "i will record it", "they meet the criteria", "the vote is next", "she sings well", "thank you very much"]
-GLOSSES = ["CAT SLEEP", "X-WE BE DESC-FAR DESC-AWAY", "X-IT RAIN TODAY", "X-YOU DO DESC-NOT GO", "DOG BARK DESC-LOUDLY",
-           "X-I WILL RECORD X-IT", "X-Y MEET CRITERION", "VOTE BE NEXT", "X-SHE SING DESC-WELL", "THANK X-YOU DESC-VERY DESC-MUCH"]
+SOURCES = [
+    "the cat sleeps",
+    "we are far away",
+    "it rains today",
+    "you did not go",
+    "dogs bark loudly",
+    "i will record it",
+    "they meet the criteria",
+    "the vote is next",
+    "she sings well",
+    "thank you very much",
+]
+GLOSSES = [
+    "CAT SLEEP",
+    "X-WE BE DESC-FAR DESC-AWAY",
+    "X-IT RAIN TODAY",
+    "X-YOU DO DESC-NOT GO",
+    "DOG BARK DESC-LOUDLY",
+    "X-I WILL RECORD X-IT",
+    "X-Y MEET CRITERION",
+    "VOTE BE NEXT",
+    "X-SHE SING DESC-WELL",
+    "THANK X-YOU DESC-VERY DESC-MUCH",
+]
 
 
 def _model(vocab_size: int = 20, source_vocab: int = 20, dropout: float = 0.0, smoothing: float = 0.1) -> Langue2Gloss:
     torch.manual_seed(0)
-    encoder = LanguageEncoderConfig(feature_frontends={"minilm": 12, "whisper-tiny-en": 10}, token_frontends={"en": source_vocab},
-                                    width=32, layers=1, heads=2, ffn=64, dropout=dropout)
+    encoder = LanguageEncoderConfig(
+        feature_frontends={"minilm": 12, "whisper-tiny-en": 10},
+        token_frontends={"en": source_vocab},
+        width=32,
+        layers=1,
+        heads=2,
+        ffn=64,
+        dropout=dropout,
+    )
     decoder = GlossDecoderConfig(vocab_size=vocab_size, layers=2, heads=2, ffn=64, dropout=dropout, max_length=12)
     return Langue2Gloss(Langue2GlossConfig(encoder, decoder, label_smoothing=smoothing)).eval()
 

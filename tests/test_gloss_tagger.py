@@ -41,7 +41,13 @@ def test_applying_the_derived_tags_gives_the_gloss_back(sentence: str, gloss: st
 def test_edits_are_preferred_to_verbatim_tokens_and_the_artefact_is_only_spelling() -> None:
     words = split_words("we cannot do that now .")
     assert [str(t) for t in derive_tags(words, "X-WE CAN DESC-NOT DO THAT DESC-NOW .")] == [
-        "RULE", "=CAN DESC-NOT", "RULE", "RULE", "DESC", "RULE"]
+        "RULE",
+        "=CAN DESC-NOT",
+        "RULE",
+        "RULE",
+        "DESC",
+        "RULE",
+    ]
     # one tag sequence, written with and without ASLG's deleted "the"
     words = split_words("they gather together")
     tags = derive_tags(words, "X-Y GAR DESC-TOGER")
@@ -72,8 +78,14 @@ def test_derived_tags_give_real_aslg_glosses_back() -> None:
 SUBJECTS = ["we", "the council", "russia", "they", "the people"]
 VERBS = ["cannot accept", "support", "want", "discuss"]
 OBJECTS = ["the rights", "very good results", "the plan now", "bulgaria", "their rights now"]
-EDITS = {"now": "DESC", "cannot": "=CAN DESC-NOT", "rights": "WORD", "russia": "LATIN", "bulgaria": "LATIN",
-         "very": "DELETE"}
+EDITS = {
+    "now": "DESC",
+    "cannot": "=CAN DESC-NOT",
+    "rights": "WORD",
+    "russia": "LATIN",
+    "bulgaria": "LATIN",
+    "very": "DELETE",
+}
 
 
 def _made_up_pairs() -> tuple[list[str], list[str]]:
@@ -88,8 +100,18 @@ def _made_up_pairs() -> tuple[list[str], list[str]]:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, list[str], list[str]]:
     sentences, glosses = _made_up_pairs()
-    settings = GlossTrainSettings(corpus="aslg", model="tagger", width=32, dropout=0.0, lr=0.01, warmup_steps=1,
-                                  schedule="inverse-sqrt", batch_size=4, max_epochs=40, threads=1)
+    settings = GlossTrainSettings(
+        corpus="aslg",
+        model="tagger",
+        width=32,
+        dropout=0.0,
+        lr=0.01,
+        warmup_steps=1,
+        schedule="inverse-sqrt",
+        batch_size=4,
+        max_epochs=40,
+        threads=1,
+    )
     out = tmp_path_factory.mktemp("tagger")
     summary = train_tagger_on(settings, out, (sentences, glosses), (sentences, glosses), progress=False)
     return out / "best", summary, sentences, glosses
@@ -119,8 +141,9 @@ def test_save_and_load_give_identical_output(trained: tuple[Path, dict, list[str
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no staging folder left behind
 
 
-def test_bad_model_folders_are_named(trained: tuple[Path, dict, list[str], list[str]], tmp_path: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_model_folders_are_named(
+    trained: tuple[Path, dict, list[str], list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = trained[0]
     with pytest.raises(BadInputError, match="no such model folder"):
         EditTagger.load(tmp_path / "missing")
@@ -146,9 +169,12 @@ def test_bad_model_folders_are_named(trained: tuple[Path, dict, list[str], list[
         load_checkpoint(folder)
 
 
-def test_cli_glosses_and_scores_with_a_tagger_folder(trained: tuple[Path, dict, list[str], list[str]],
-                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_glosses_and_scores_with_a_tagger_folder(
+    trained: tuple[Path, dict, list[str], list[str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     folder, _, sentences, glosses = trained
     assert main(["gloss", "--model", str(folder), "--aslg-artefacts", sentences[0], sentences[1]]) == 0
     captured = capsys.readouterr()
@@ -170,8 +196,11 @@ def test_cli_glosses_and_scores_with_a_tagger_folder(trained: tuple[Path, dict, 
 
 
 def test_the_default_glosser_is_the_checkout_s_tagger_when_there_is_one(
-        trained: tuple[Path, dict, list[str], list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    trained: tuple[Path, dict, list[str], list[str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     import shutil
 
     from bgtai.cli import gloss as gloss_cli
@@ -183,9 +212,15 @@ def test_the_default_glosser_is_the_checkout_s_tagger_when_there_is_one(
     monkeypatch.delenv(gloss_cli.MODEL_ENV, raising=False)
     monkeypatch.setattr(gloss_cli, "_CHECKOUT", checkout)
     monkeypatch.chdir(tmp_path)
-    assert gloss_cli.default_model_candidates()[:2] == [checkout / "runs" / "gloss-aslg-tagger" / "best",
-                                                        checkout / "runs" / "gloss-aslg" / "best"]
+    assert gloss_cli.default_model_candidates()[:2] == [
+        checkout / "runs" / "gloss-aslg-tagger" / "best",
+        checkout / "runs" / "gloss-aslg" / "best",
+    ]
     assert main(["gloss", "they support the plan now"]) == 0
     captured = capsys.readouterr()
     # words whole by default (the artefact would write X-Y for "they")
-    assert captured.out == "X-THEY SUPPORT PLAN DESC-NOW\n" and "edit tagger" in captured.err and "(default" in captured.err
+    assert (
+        captured.out == "X-THEY SUPPORT PLAN DESC-NOW\n"
+        and "edit tagger" in captured.err
+        and "(default" in captured.err
+    )

@@ -15,10 +15,22 @@ from bgtai.train.gloss import train_gloss, train_gloss_ensemble
 from bgtai.train.gloss_settings import GlossTrainSettings
 
 # glosses of four or more words: corpus BLEU-4 needs 4-grams to count
-GERMAN = ["morgen viel regen im norden", "heute viel sonne im sueden", "am abend gewitter und hagel im osten",
-          "nachts frost im osten und sueden", "morgen starker wind an der kueste", "heute nebel im westen und norden"]
-GLOSS = ["MORGEN VIEL REGEN NORD", "HEUTE VIEL SONNE SUED", "ABEND GEWITTER HAGEL OST", "NACHT FROST OST SUED",
-         "MORGEN STARK WIND KUESTE", "HEUTE NEBEL WEST NORD"]
+GERMAN = [
+    "morgen viel regen im norden",
+    "heute viel sonne im sueden",
+    "am abend gewitter und hagel im osten",
+    "nachts frost im osten und sueden",
+    "morgen starker wind an der kueste",
+    "heute nebel im westen und norden",
+]
+GLOSS = [
+    "MORGEN VIEL REGEN NORD",
+    "HEUTE VIEL SONNE SUED",
+    "ABEND GEWITTER HAGEL OST",
+    "NACHT FROST OST SUED",
+    "MORGEN STARK WIND KUESTE",
+    "HEUTE NEBEL WEST NORD",
+]
 
 
 @pytest.fixture
@@ -34,9 +46,24 @@ def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _settings(**changes: float) -> GlossTrainSettings:
-    base = {"corpus": "phoenix", "source_vocab": "word", "width": 32, "encoder_layers": 1, "decoder_layers": 1,
-            "heads": 2, "ffn": 64, "dropout": 0.0, "label_smoothing": 0.0, "lr": 0.01, "warmup_steps": 5,
-            "batch_size": 3, "max_epochs": 40, "threads": 1, "ema": 0.0, "schedule": "inverse-sqrt"}
+    base = {
+        "corpus": "phoenix",
+        "source_vocab": "word",
+        "width": 32,
+        "encoder_layers": 1,
+        "decoder_layers": 1,
+        "heads": 2,
+        "ffn": 64,
+        "dropout": 0.0,
+        "label_smoothing": 0.0,
+        "lr": 0.01,
+        "warmup_steps": 5,
+        "batch_size": 3,
+        "max_epochs": 40,
+        "threads": 1,
+        "ema": 0.0,
+        "schedule": "inverse-sqrt",
+    }
     return GlossTrainSettings(**{**base, **changes})  # type: ignore[arg-type]
 
 
@@ -129,7 +156,9 @@ def test_ensemble_of_one_model_decodes_exactly_as_that_model(corpus: Path) -> No
     single = GlossTranslator(checkpoint, beam=3).translate(GERMAN)
     assert GlossTranslator([checkpoint], beam=3).translate(GERMAN) == single
     # a member with another vocabulary cannot join: averaging its ids with these would be meaningless
-    other = train_gloss(_settings(max_epochs=1, source_vocab="bpe", source_vocab_size=40), corpus / "bpe", progress=False)
+    other = train_gloss(
+        _settings(max_epochs=1, source_vocab="bpe", source_vocab_size=40), corpus / "bpe", progress=False
+    )
     assert other["epochs"] == 1
     with pytest.raises(ValueError, match="share their gloss and source vocabularies"):
         GlossTranslator([checkpoint, load_checkpoint(corpus / "bpe" / "best")])
@@ -155,8 +184,25 @@ def test_several_model_folders_decode_as_one_ensemble_of_all_their_members(corpu
     assert combined.translate(GERMAN) == GlossTranslator(checkpoints, beam=2).translate(GERMAN)
 
     out = corpus / "dev.json"
-    assert main(["eval", "gloss", "--corpus", "phoenix", "--model", *map(str, folders), "--split", "dev",
-                 "--beam", "2", "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "gloss",
+                "--corpus",
+                "phoenix",
+                "--model",
+                *map(str, folders),
+                "--split",
+                "dev",
+                "--beam",
+                "2",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     record = json.loads(out.read_text())
     assert record["model"].startswith(f"Langue2Gloss ensemble {folders[0]} + {folders[1]} (2 members")
     assert main(["eval", "gloss", "--corpus", "phoenix", "--model", "rules", str(folders[0])]) != 0

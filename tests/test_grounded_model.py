@@ -28,8 +28,9 @@ def _synthetic(n: int = 240, features: int = 12, seed: int = 0):
 
 
 def _model(design: str, in_dim: int = 12) -> GroundedModel:
-    config = GroundedConfig(design=design, front_ends={"audio": ["tiny-audio"]}, feature_dims={"audio": in_dim},
-                            hidden=64, dropout=0.0)
+    config = GroundedConfig(
+        design=design, front_ends={"audio": ["tiny-audio"]}, feature_dims={"audio": in_dim}, hidden=64, dropout=0.0
+    )
     return GroundedModel(config)
 
 
@@ -55,7 +56,9 @@ def test_training_improves_on_the_bridges_it_starts_from():
     model = _model("residual")
     model.towers["audio"].set_standardisation(embedded["audio"][0])
     recipe = GroundedRecipe("t", epochs=30, lr=3e-3, batch_size=64, temperature=0.1)
-    state, best_epoch, best_loss, history = fit_towers(model, embedded, truth, examples, recipe, lambda _: None, warmup_cosine)
+    state, best_epoch, best_loss, history = fit_towers(
+        model, embedded, truth, examples, recipe, lambda _: None, warmup_cosine
+    )
     assert best_epoch > 0 and best_loss < history[0]["val_loss"] - 0.2
 
 
@@ -76,13 +79,23 @@ def test_grounded_folder_loads_through_bgtai_load_model(tmp_path):
     model.save(tmp_path / "m")
     loaded = bgtai.load_model(tmp_path / "m")
     assert type(loaded).__name__ == "GroundedModel"
-    np.testing.assert_array_equal(loaded.embed_arrays("audio", *embedded["audio"]), model.embed_arrays("audio", *embedded["audio"]))
+    np.testing.assert_array_equal(
+        loaded.embed_arrays("audio", *embedded["audio"]), model.embed_arrays("audio", *embedded["audio"])
+    )
 
 
 def test_task_examples_split_by_group_and_read_each_caption_kind(tmp_path):
     pairs = [
-        Pair("x", "s", "g1", audio=tmp_path / "a.wav", image=tmp_path / "p.png", audio_caption="a bark",
-             visual_caption="a dog", label="dog"),
+        Pair(
+            "x",
+            "s",
+            "g1",
+            audio=tmp_path / "a.wav",
+            image=tmp_path / "p.png",
+            audio_caption="a bark",
+            visual_caption="a dog",
+            label="dog",
+        ),
         Pair("x", "s", "g1", audio=tmp_path / "b.wav", caption="rain"),
         Pair("x", "s", "g2", image=tmp_path / "q.png", caption="a cat"),
     ]

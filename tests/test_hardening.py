@@ -116,8 +116,9 @@ def test_refusing_bombs_does_not_use_memory(bombs: dict[str, Path]) -> None:
         "status = open('/proc/self/status').read().split('VmHWM:')[1].split()\n"
         "print(int(status[0]) // 1024)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script, *map(str, bombs.values())],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, bombs.values())], capture_output=True, text=True, check=True
+    )
     *decoded, peak_mb = done.stdout.split("\n")[:-1]
     assert decoded == []
     assert int(peak_mb) < 200, f"peak {peak_mb} MB"
@@ -169,7 +170,11 @@ def test_embed_out_that_cannot_be_written_fails_before_embedding(
     a_file.write_text("x")
     sidecar_folder = tmp_path / "side.json"
     sidecar_folder.mkdir()
-    for out, says in [(folder, "is a folder"), (a_file / "out.npy", "is a file"), (tmp_path / "side.npy", "is a folder")]:
+    for out, says in [
+        (folder, "is a folder"),
+        (a_file / "out.npy", "is a file"),
+        (tmp_path / "side.npy", "is a folder"),
+    ]:
         code, _, stderr = _run(capsys, "embed", "text", "hello", "--encoder", "tiny-text", "--out", out)
         assert code == 2 and says in stderr and "Traceback" not in stderr, stderr
 
@@ -180,8 +185,9 @@ def test_embed_from_file_that_is_a_folder_or_empty_is_named(
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     for listing, says in [(tmp_path, "is a folder"), (empty, "no inputs")]:
-        code, _, stderr = _run(capsys, "embed", "text", "--from-file", listing, "--encoder", "tiny-text",
-                               "--out", tmp_path / "o.npy")
+        code, _, stderr = _run(
+            capsys, "embed", "text", "--from-file", listing, "--encoder", "tiny-text", "--out", tmp_path / "o.npy"
+        )
         assert code == 2 and str(listing) in stderr and says in stderr, stderr
 
 

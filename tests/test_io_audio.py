@@ -36,9 +36,16 @@ def test_resampling_keeps_a_1khz_sine_at_1khz(orig_sr: int, target_sr: int) -> N
     assert np.max(np.abs(out)) == pytest.approx(0.5, abs=0.02)  # no gain change
 
 
-@pytest.mark.parametrize("fmt,subtype,suffix", [("WAV", "PCM_16", ".wav"), ("FLAC", "PCM_16", ".flac"),
-                                                ("OGG", "VORBIS", ".ogg"), ("OGG", "OPUS", ".opus"),
-                                                ("MP3", "MPEG_LAYER_III", ".mp3")])
+@pytest.mark.parametrize(
+    "fmt,subtype,suffix",
+    [
+        ("WAV", "PCM_16", ".wav"),
+        ("FLAC", "PCM_16", ".flac"),
+        ("OGG", "VORBIS", ".ogg"),
+        ("OGG", "OPUS", ".opus"),
+        ("MP3", "MPEG_LAYER_III", ".mp3"),
+    ],
+)
 def test_every_libsndfile_format_decodes_to_the_same_tone(tmp_path: Path, fmt: str, subtype: str, suffix: str) -> None:
     sr = 48000
     path = tmp_path / f"tone{suffix}"
@@ -102,8 +109,13 @@ def test_bad_audio_inputs_name_the_file_and_the_problem(tmp_path: Path) -> None:
     sf.write(zero, np.zeros(0, np.float32), 8000)
     nan = tmp_path / "nan.wav"
     sf.write(nan, np.array([0.1, np.nan, 0.2], np.float32), 8000, subtype="FLOAT")
-    cases = {tmp_path / "missing.wav": "not found", empty: "empty file", garbage: "cannot decode",
-             zero: "zero length", nan: "NaN or infinite"}
+    cases = {
+        tmp_path / "missing.wav": "not found",
+        empty: "empty file",
+        garbage: "cannot decode",
+        zero: "zero length",
+        nan: "NaN or infinite",
+    }
     for path, problem in cases.items():
         with pytest.raises(BadInputError) as caught:
             load_audio(path)

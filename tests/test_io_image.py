@@ -68,15 +68,21 @@ def test_resize_center_crop_is_deterministic_and_square() -> None:
 
 
 def test_bad_images_name_the_file_and_the_problem(tmp_path: Path) -> None:
-    good = _saved(tmp_path, Image.fromarray(np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)), "good.png")
+    good = _saved(
+        tmp_path, Image.fromarray(np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)), "good.png"
+    )
     truncated = tmp_path / "truncated.png"
     truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")
     text = tmp_path / "text.png"
     text.write_text("not an image")
-    for path, problem in {truncated: "cannot decode", empty: "empty file", text: "not an image",
-                          tmp_path / "none.png": "not found"}.items():
+    for path, problem in {
+        truncated: "cannot decode",
+        empty: "empty file",
+        text: "not an image",
+        tmp_path / "none.png": "not found",
+    }.items():
         with pytest.raises(BadInputError) as caught:
             load_image(path)
         assert str(path) in str(caught.value) and problem in str(caught.value)

@@ -46,8 +46,11 @@ def test_padding_does_not_change_an_embedding() -> None:
     padded = model.embed("audio", features[:1], mask[:1])  # row 0 has 5 real frames of 7
     assert torch.allclose(short, padded, atol=1e-5)
     img_features, img_mask = _batch()["image"]
-    assert torch.allclose(model.embed("image", img_features[:1, :7], img_mask[:1, :7]),
-                          model.embed("image", img_features[:1], img_mask[:1]), atol=1e-5)
+    assert torch.allclose(
+        model.embed("image", img_features[:1, :7], img_mask[:1, :7]),
+        model.embed("image", img_features[:1], img_mask[:1]),
+        atol=1e-5,
+    )
 
 
 def test_image_block_is_four_post_norm_layers_by_default() -> None:
@@ -140,7 +143,10 @@ def test_encode_from_raw_inputs_is_deterministic_and_matches_features() -> None:
 def test_config_json_round_trip_and_validation() -> None:
     config = JointConfig.tiny(shared_language_encoder=False)
     assert JointConfig.from_json(config.to_json()) == config
-    assert JointConfig().image.in_dim == 1280 and JointConfig().language_config().feature_frontends == {"minilm": 384, "aisfx": 512}
+    assert JointConfig().image.in_dim == 1280 and JointConfig().language_config().feature_frontends == {
+        "minilm": 384,
+        "aisfx": 512,
+    }
     with pytest.raises(ValueError, match="unknown joint-model settings"):
         JointConfig.from_dict({"bogus": 1})
     with pytest.raises(ValueError, match="feature width"):

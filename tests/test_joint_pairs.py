@@ -18,8 +18,16 @@ def pairs():
 
 def test_every_source_contributes_and_each_pair_is_tagged(pairs) -> None:
     counts = summarise(pairs)
-    for how in ("sound-library caption", "class caption", "tuxpaint object", "coco caption", "fsdd transcript",
-                "asterisk transcript", "class-level audio-picture", "tuxpaint spoken description"):
+    for how in (
+        "sound-library caption",
+        "class caption",
+        "tuxpaint object",
+        "coco caption",
+        "fsdd transcript",
+        "asterisk transcript",
+        "class-level audio-picture",
+        "tuxpaint spoken description",
+    ):
         assert counts.get(how, 0) > 0, how
     assert sum(counts.values()) == len(pairs)
     assert all(p.audio is not None or p.image is not None for p in pairs)
@@ -66,8 +74,13 @@ def test_no_training_pair_uses_an_item_that_retrieval_scores(pairs) -> None:
     from bgtai.eval.retrieval import builtin_pairs
 
     trained_files = {str(p.audio) for p in pairs if p.audio} | {str(p.image) for p in pairs if p.image}
-    for name in ("tuxpaint-sound-image", "tuxpaint-speech-text", "coco-image-text", "fsdd-speech-text",
-                 "asterisk-speech-text"):
+    for name in (
+        "tuxpaint-sound-image",
+        "tuxpaint-speech-text",
+        "coco-image-text",
+        "fsdd-speech-text",
+        "asterisk-speech-text",
+    ):
         test = builtin_pairs(name, "test")
         scored = {str(x) for side in (test.a, test.b) if side.modality != "text" for x in side.inputs}
         assert scored and not scored & trained_files, name

@@ -15,8 +15,14 @@ from bgtai.model.language_encoder import (
 def _encoder(**extra: object) -> LanguageEncoder:
     torch.manual_seed(0)
     config = LanguageEncoderConfig(
-        feature_frontends={"text": 12, "speech": 10}, token_frontends={"de": 30}, width=16, layers=1, heads=2,
-        ffn=32, dropout=0.0, **extra,
+        feature_frontends={"text": 12, "speech": 10},
+        token_frontends={"de": 30},
+        width=16,
+        layers=1,
+        heads=2,
+        ffn=32,
+        dropout=0.0,
+        **extra,
     )
     return LanguageEncoder(config).eval()
 
@@ -55,8 +61,9 @@ def test_attention_pooling_ignores_padding() -> None:
 
 
 def test_layer_weights_start_as_the_mean_and_are_learned() -> None:
-    config = LanguageEncoderConfig(feature_frontends={"text": 6}, frontend_layers={"text": 3}, width=8, layers=1,
-                                   heads=2, ffn=16, dropout=0.0)
+    config = LanguageEncoderConfig(
+        feature_frontends={"text": 6}, frontend_layers={"text": 3}, width=8, layers=1, heads=2, ffn=16, dropout=0.0
+    )
     encoder = LanguageEncoder(config)
     layers = torch.randn(2, 3, 4, 6)
     mixed = encoder.layer_weights["text"](layers)
@@ -78,8 +85,9 @@ def test_bad_front_end_and_shapes_are_refused() -> None:
 
 def test_zero_layers_is_a_per_position_map_without_context() -> None:
     torch.manual_seed(0)
-    encoder = LanguageEncoder(LanguageEncoderConfig(feature_frontends={"f": 6}, width=8, layers=0, heads=2, ffn=16,
-                                                    dropout=0.0)).eval()
+    encoder = LanguageEncoder(
+        LanguageEncoderConfig(feature_frontends={"f": 6}, width=8, layers=0, heads=2, ffn=16, dropout=0.0)
+    ).eval()
     assert encoder.transformer is None
     features = torch.randn(1, 5, 6)
     mask = torch.ones(1, 5, dtype=torch.bool)

@@ -13,11 +13,14 @@ from bgtai.losses import InfoNCE, info_nce
 
 
 def _unit(rows: int, dim: int, seed: int) -> torch.Tensor:
-    return F.normalize(torch.randn(rows, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64), dim=1)
+    return F.normalize(
+        torch.randn(rows, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64), dim=1
+    )
 
 
 def reference(a: np.ndarray, b: np.ndarray, scale: float, labels: list[int] | None = None) -> float:
     """-log softmax of the positive, averaged over rows, both directions; same-label negatives dropped."""
+
     def one_way(x: np.ndarray, y: np.ndarray) -> float:
         total = 0.0
         for i in range(len(x)):

@@ -14,7 +14,9 @@ from bgtai.losses import CrossModalMoCo, momentum_update
 
 
 def _unit(rows: int, dim: int, seed: int) -> torch.Tensor:
-    return F.normalize(torch.randn(rows, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64), dim=1)
+    return F.normalize(
+        torch.randn(rows, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64), dim=1
+    )
 
 
 def reference_direction(q, k, queue, queue_labels, labels, temperature, in_batch=True) -> float:

@@ -19,8 +19,12 @@ from bgtai.model.joint import load_model
 from bgtai.train.joint import TRAINING_FILE, train
 from bgtai.train.recipes import Recipe
 
-CONCEPTS = [("dog", 220.0, (200, 40, 40)), ("rain", 440.0, (40, 200, 40)), ("bell", 880.0, (40, 40, 200)),
-            ("car", 330.0, (200, 200, 40))]
+CONCEPTS = [
+    ("dog", 220.0, (200, 40, 40)),
+    ("rain", 440.0, (40, 200, 40)),
+    ("bell", 880.0, (40, 40, 200)),
+    ("car", 330.0, (200, 200, 40)),
+]
 
 
 def _tone(path: Path, freq: float, seconds: float = 0.3, rate: int = 16000) -> str:
@@ -81,7 +85,9 @@ def test_each_kind_gives_one_pair_a_row_with_paths_relative_to_the_manifest(tmp_
     for pair in pairs:
         by_how.setdefault(pair.how, []).append(pair)
     assert {how: len(found) for how, found in by_how.items()} == {
-        "manifest audio caption": 4, "manifest picture caption": 4, "manifest audio-picture": 4,
+        "manifest audio caption": 4,
+        "manifest picture caption": 4,
+        "manifest audio-picture": 4,
         "manifest speech transcript": 4,
     }
     sound = by_how["manifest audio caption"][0]
@@ -101,7 +107,9 @@ def test_each_kind_gives_one_pair_a_row_with_paths_relative_to_the_manifest(tmp_
 def test_group_and_label_columns_are_used(tmp_path: Path) -> None:
     _tone(tmp_path / "a.wav", 300)
     _tone(tmp_path / "b.wav", 600)
-    manifest = _write_csv(tmp_path / "m.csv", "audio,caption,group,label", ["a.wav,a hum,rec1,hum", "b.wav,a whine,rec1,"])
+    manifest = _write_csv(
+        tmp_path / "m.csv", "audio,caption,group,label", ["a.wav,a hum,rec1,hum", "b.wav,a whine,rec1,"]
+    )
     first, second = manifest_pairs(ManifestSource(str(manifest), "audio,caption"))
     assert first.group == second.group == "manifest:rec1"
     assert first.label == "manifest:hum" and second.label == "a whine"  # an empty label falls back to the caption
@@ -133,26 +141,47 @@ def test_a_recipe_with_manifests_trains_a_tiny_joint_model(tmp_path: Path) -> No
     model = load_model(tmp_path / "run" / "best")
     assert model.encode("text", ["a dog"]).shape == (1, 8)
     provenance = json.loads((tmp_path / "run" / "best" / TRAINING_FILE).read_text())
-    assert provenance["pairs"] == {"manifest audio caption": 12, "manifest audio-picture": 12,
-                                   "manifest picture caption": 12, "manifest speech transcript": 12}
+    assert provenance["pairs"] == {
+        "manifest audio caption": 12,
+        "manifest audio-picture": 12,
+        "manifest picture caption": 12,
+        "manifest speech transcript": 12,
+    }
     assert provenance["recipe"]["data"]["manifests"][0]["path"] == str(manifests["audio,caption"])
 
 
-def test_cli_train_with_manifest_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_train_with_manifest_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     manifests = make_manifests(tmp_path, copies=2)
     recipe = tmp_path / "tiny.json"
     recipe.write_text(json.dumps(tiny_recipe({}, epochs=1)), encoding="utf-8")
     monkeypatch.chdir(tmp_path / "pairs")  # --manifest is relative to the current folder
-    code = main(["train", "--recipe", str(recipe), "--manifest", "audio-caption.csv", "--manifest", "image-caption.csv",
-                 "--set", "data.sources=[]", "--out", str(tmp_path / "run"), "--no-progress"])
+    code = main(
+        [
+            "train",
+            "--recipe",
+            str(recipe),
+            "--manifest",
+            "audio-caption.csv",
+            "--manifest",
+            "image-caption.csv",
+            "--set",
+            "data.sources=[]",
+            "--out",
+            str(tmp_path / "run"),
+            "--no-progress",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert json.loads(captured.out.splitlines()[0])["epochs"] == 1
     provenance = json.loads((tmp_path / "run" / "best" / TRAINING_FILE).read_text())
     assert provenance["pairs"] == {"manifest audio caption": 8, "manifest picture caption": 8}
     assert [m["path"] for m in provenance["recipe"]["data"]["manifests"]] == [
-        str(manifests["audio,caption"]), str(manifests["image,caption"])]
+        str(manifests["audio,caption"]),
+        str(manifests["image,caption"]),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,7 +197,11 @@ def _bad_manifest(tmp_path: Path, case: str) -> tuple[Path, str]:
     (tmp_path / "empty.wav").write_bytes(b"")
     good = "good.wav,a hum"
     cases = {
-        "missing file": ("audio,caption", [good, "gone.wav,a hum"], f"line 3: audio file not found: {tmp_path / 'gone.wav'}"),
+        "missing file": (
+            "audio,caption",
+            [good, "gone.wav,a hum"],
+            f"line 3: audio file not found: {tmp_path / 'gone.wav'}",
+        ),
         "empty caption": ("audio,caption", [good, "good.wav,  "], "line 3: empty caption"),
         "empty path": ("audio,caption", [",a hum", good], "line 2: empty audio cell"),
         "audio does not decode": ("audio,caption", [good, "noise.wav,a hum"], "line 3: audio"),
@@ -181,8 +214,16 @@ def _bad_manifest(tmp_path: Path, case: str) -> tuple[Path, str]:
     return _write_csv(tmp_path / "bad.csv", header, rows), expected
 
 
-BAD_CASES = ["missing file", "empty caption", "empty path", "audio does not decode", "image does not decode",
-             "empty file", "unknown column", "missing column"]
+BAD_CASES = [
+    "missing file",
+    "empty caption",
+    "empty path",
+    "audio does not decode",
+    "image does not decode",
+    "empty file",
+    "unknown column",
+    "missing column",
+]
 
 
 @pytest.mark.parametrize("case", BAD_CASES)
@@ -200,7 +241,9 @@ def test_a_bad_row_is_named_by_file_line_and_problem(tmp_path: Path, case: str) 
 
 def test_every_bad_row_is_listed_at_once(tmp_path: Path) -> None:
     _tone(tmp_path / "good.wav", 300)
-    manifest = _write_csv(tmp_path / "m.csv", "speech,transcript", ["good.wav,yes", "gone.wav,no", "good.wav,", ",maybe"])
+    manifest = _write_csv(
+        tmp_path / "m.csv", "speech,transcript", ["good.wav,yes", "gone.wav,no", "good.wav,", ",maybe"]
+    )
     with pytest.raises(BadInputError) as caught:
         manifest_pairs(ManifestSource(str(manifest), "speech,transcript"))
     problem = caught.value.problem
@@ -212,7 +255,9 @@ def test_every_bad_row_is_listed_at_once(tmp_path: Path) -> None:
 def test_a_kind_that_does_not_match_the_header_is_an_error(tmp_path: Path) -> None:
     _tone(tmp_path / "good.wav", 300)
     manifest = _write_csv(tmp_path / "m.csv", "audio,caption", ["good.wav,a hum"])
-    with pytest.raises(BadInputError, match=r"no column 'image'.*an image,caption manifest has the columns image, caption"):
+    with pytest.raises(
+        BadInputError, match=r"no column 'image'.*an image,caption manifest has the columns image, caption"
+    ):
         manifest_pairs(ManifestSource(str(manifest), "image,caption"))
     with pytest.raises(BadInputError, match="must be a .csv"):
         manifest_pairs(ManifestSource(str(tmp_path / "m.jsonl")))
@@ -224,8 +269,9 @@ def test_cli_train_stops_on_a_bad_row_before_training(tmp_path: Path, capsys: py
     manifest, expected = _bad_manifest(tmp_path, "empty caption")
     recipe = tmp_path / "tiny.json"
     recipe.write_text(json.dumps(tiny_recipe({"sources": []}, epochs=1)), encoding="utf-8")
-    code = main(["train", "--recipe", str(recipe), "--manifest", str(manifest), "--out", str(tmp_path / "run"),
-                 "--no-progress"])
+    code = main(
+        ["train", "--recipe", str(recipe), "--manifest", str(manifest), "--out", str(tmp_path / "run"), "--no-progress"]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert str(manifest) in err and expected in err

@@ -16,8 +16,13 @@ needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not i
 
 
 def _git(folder: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=folder,
-                          check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 def _checkout(tmp_path: Path) -> tuple[Path, Path]:
@@ -61,8 +66,9 @@ def test_outside_a_checkout_of_this_code_the_commit_is_unknown(tmp_path: Path) -
     assert git_commit(tmp_path / "missing") == UNKNOWN
 
 
-def test_without_git_the_commit_is_unknown_and_the_rest_is_still_recorded(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_git_the_commit_is_unknown_and_the_rest_is_still_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def no_git(*args: object, **kwargs: object) -> None:
         raise FileNotFoundError("git")
 
@@ -84,8 +90,9 @@ def test_hanging_git_gives_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_versions_of_missing_packages_and_how_a_block_is_described() -> None:
     versions = package_versions(("numpy", "no-such-package-bgtai"))
     assert versions["numpy"].split(".")[0].isdigit() and versions["no-such-package-bgtai"] == NOT_INSTALLED
-    assert describe({"git_commit": "0123456789abcdef0123456789abcdef01234567+dirty", "date": "2025-01-02T03:04:05Z"}) == (
-        "0123456789+dirty", "2025-01-02")
+    assert describe(
+        {"git_commit": "0123456789abcdef0123456789abcdef01234567+dirty", "date": "2025-01-02T03:04:05Z"}
+    ) == ("0123456789+dirty", "2025-01-02")
     assert describe({"git_commit": UNKNOWN, "date": "2025-01-02T03:04:05Z"}) == (UNKNOWN, "2025-01-02")
     assert describe({}) == (NOT_RECORDED, NOT_RECORDED) and describe(None) == (NOT_RECORDED, NOT_RECORDED)
 
@@ -97,7 +104,9 @@ def test_training_json_carries_the_provenance_block(tmp_path: Path) -> None:
         def save(self, folder: Path) -> None:
             (Path(folder) / "model.safetensors").write_bytes(b"weights")
 
-    best = save_model_atomically(Saved(), tmp_path / "run" / "best", {"recipe": {"name": "r"}, "command": "bgtai train"})
+    best = save_model_atomically(
+        Saved(), tmp_path / "run" / "best", {"recipe": {"name": "r"}, "command": "bgtai train"}
+    )
     record = json.loads((best / TRAINING_FILE).read_text())
     assert record["recipe"] == {"name": "r"} and record["command"] == "bgtai train"
     assert set(record["provenance"]) == {"git_commit", "date", "python", "packages"}

@@ -24,8 +24,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None,
-                       reason="Debian's chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None,
+        reason="Debian's chromium is not installed (apt-get install chromium)",
+    ),
 ]
 
 
@@ -44,8 +46,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     index = SearchIndex.create(root / "index", {"kind": "bridges"})
     index.update([collection], FakeEmbedder())
     port = _free_port()
-    config = uvicorn.Config(create_app(index, FakeEmbedder(), max_upload_bytes=64 * 1024), host="127.0.0.1",
-                            port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(index, FakeEmbedder(), max_upload_bytes=64 * 1024), host="127.0.0.1", port=port, log_level="warning"
+    )
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
@@ -63,8 +66,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=["--no-sandbox", "--disable-gpu"])
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
         yield launched
         launched.close()
 

@@ -38,7 +38,9 @@ def test_build_indexes_every_modality_and_searches_across_them(tmp_path: Path, c
     index = _build(collection, tmp_path / "index")
     stats = index.stats()
     assert stats["by_modality"] == {"audio": 5, "image": 5, "text": 5}  # .md and hidden files left out
-    assert stats["dim"] == 8 and stats["up_to_date"] and stats["faiss"] == {m: "flat" for m in ("audio", "image", "text")}
+    assert (
+        stats["dim"] == 8 and stats["up_to_date"] and stats["faiss"] == {m: "flat" for m in ("audio", "image", "text")}
+    )
     hits = _query(index, "text", "a dog barking", k=3)
     assert {Path(h.path).name for h in hits} == {"clip0.wav", "pic0.png", "note0.txt"}
     assert hits[0].score > 0.9 and all(a.score >= b.score for a, b in zip(hits, hits[1:]))
@@ -185,8 +187,9 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, s
     return code, captured.out, captured.err
 
 
-def test_cli_build_search_stats_remove(tmp_path: Path, collection: Path, fake_model: None,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_build_search_stats_remove(
+    tmp_path: Path, collection: Path, fake_model: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "index"
     code, stdout, err = _run(capsys, "index", "build", collection, "--bridges", "--out", out, "--no-progress")
     assert code == 0, err
@@ -213,8 +216,9 @@ def test_cli_build_search_stats_remove(tmp_path: Path, collection: Path, fake_mo
     assert json.loads(stdout)["by_modality"] == {"audio": 6, "image": 5}
 
 
-def test_cli_errors_are_one_clear_line(tmp_path: Path, collection: Path, fake_model: None,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_errors_are_one_clear_line(
+    tmp_path: Path, collection: Path, fake_model: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = _run(capsys, "search", tmp_path / "nowhere", "dog")
     assert code == 2 and "no such index folder" in err and "Traceback" not in err
     code, _, err = _run(capsys, "index", "build", tmp_path / "missing", "--bridges", "--out", tmp_path / "i")

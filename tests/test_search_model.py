@@ -21,8 +21,11 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, s
 
 
 # model_dir is the fixture imported above (pytest passes it by name), not a redefinition
-def test_build_and_search_with_a_trained_model(tmp_path: Path, model_dir: Path,  # noqa: F811
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_and_search_with_a_trained_model(
+    tmp_path: Path,
+    model_dir: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     collection = make_collection(tmp_path / "collection")
     out = tmp_path / "index"
     code, stdout, err = _run(capsys, "index", "build", collection, "--model", model_dir, "--out", out, "--no-progress")

@@ -52,8 +52,9 @@ def test_text_search_ranks_and_filters(served: tuple[TestClient, Path, Path]) ->
     assert {r["modality"] for r in only.json()["results"]} == {"image"} and _names(only)[0] == "pic1.png"
 
 
-def test_upload_a_sound_finds_pictures_and_leaves_nothing_behind(served: tuple[TestClient, Path, Path],
-                                                                tmp_path: Path) -> None:
+def test_upload_a_sound_finds_pictures_and_leaves_nothing_behind(
+    served: tuple[TestClient, Path, Path], tmp_path: Path
+) -> None:
     client, _, temp = served
     data = tone(tmp_path / "query.wav", "bell", seconds=0.3).read_bytes()
     response = _upload(client, "../../etc/evil name.wav", data, modality="image", k="2")
@@ -66,13 +67,17 @@ def test_upload_a_sound_finds_pictures_and_leaves_nothing_behind(served: tuple[T
     assert [p for p in temp.rglob("*") if p.is_file()] == []  # the uploads are gone
 
 
-@pytest.mark.parametrize("data, status, message", [
-    (b"this is not a picture", 415, "not an audio or image file"),
-    (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, 415, "not an audio or image file"),  # a PNG header and nothing else
-    (b"", 422, "empty"),
-])
-def test_bad_uploads_get_a_clear_4xx(served: tuple[TestClient, Path, Path], data: bytes, status: int,
-                                     message: str) -> None:
+@pytest.mark.parametrize(
+    "data, status, message",
+    [
+        (b"this is not a picture", 415, "not an audio or image file"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, 415, "not an audio or image file"),  # a PNG header and nothing else
+        (b"", 422, "empty"),
+    ],
+)
+def test_bad_uploads_get_a_clear_4xx(
+    served: tuple[TestClient, Path, Path], data: bytes, status: int, message: str
+) -> None:
     client, _, temp = served
     response = _upload(client, "query.png", data)
     assert response.status_code == status and message in response.json()["detail"]
@@ -101,10 +106,17 @@ def test_items_serves_only_indexed_files_by_id(served: tuple[TestClient, Path, P
     assert response.headers["x-content-type-options"] == "nosniff"
     assert client.get("/items/999999").status_code == 404
     secret = b"root:"
-    for attempt in ["/items/../../../../etc/passwd", "/items/%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/items/-1",
-                    "/items/1%2f..%2f..%2fetc%2fpasswd", "/static/../../../../etc/passwd",
-                    "/static/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/static/..%2f..%2f..%2fservice.py",
-                    f"/items/{collection}/pictures/pic0.png", "/search?q=x&path=/etc/passwd&k=1"]:
+    for attempt in [
+        "/items/../../../../etc/passwd",
+        "/items/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/items/-1",
+        "/items/1%2f..%2f..%2fetc%2fpasswd",
+        "/static/../../../../etc/passwd",
+        "/static/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/static/..%2f..%2f..%2fservice.py",
+        f"/items/{collection}/pictures/pic0.png",
+        "/search?q=x&path=/etc/passwd&k=1",
+    ]:
         response = client.get(attempt)
         assert secret not in response.content and b"create_app" not in response.content, attempt
         if not attempt.startswith("/search"):
@@ -119,8 +131,17 @@ def test_a_file_gone_from_disk_is_a_404(served: tuple[TestClient, Path, Path]) -
     assert response.status_code == 404 and "no longer on disk" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("params", [{"q": "dog", "k": 0}, {"q": "dog", "k": 101}, {"q": "dog", "modality": "video"},
-                                    {"q": "x" * 1001}, {"q": "   "}, {}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "dog", "k": 0},
+        {"q": "dog", "k": 101},
+        {"q": "dog", "modality": "video"},
+        {"q": "x" * 1001},
+        {"q": "   "},
+        {},
+    ],
+)
 def test_bad_query_parameters_are_422(served: tuple[TestClient, Path, Path], params: dict) -> None:
     client, _, _ = served
     response = client.get("/search", params=params)

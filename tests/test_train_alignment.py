@@ -16,8 +16,17 @@ from bgtai.train.pair_alignment import AlignmentConfig, alignment_view, referenc
 
 
 def aligned_recipe(ds_net: bool = True, result_filter: bool = True, epochs: int = 3, **alignment):
-    settings = {"ds_net": ds_net, "result_filter": result_filter, "weight": 0.5, "interpolate_to": 4,
-                "hidden": 8, "threshold": 0.05, "growth": 2.0, "min_fraction": 0.3, **alignment}
+    settings = {
+        "ds_net": ds_net,
+        "result_filter": result_filter,
+        "weight": 0.5,
+        "interpolate_to": 4,
+        "hidden": 8,
+        "threshold": 0.05,
+        "growth": 2.0,
+        "min_fraction": 0.3,
+        **alignment,
+    }
     return tiny_recipe("moco", epochs=epochs, dropout=0.0, alignment=settings)
 
 
@@ -45,7 +54,9 @@ def test_reference_paths_are_dtw_targets_per_pair_with_padding_marked() -> None:
 
 def _alignment_grads(result_filter: bool) -> tuple[dict, dict]:
     """Gradients of the alignment term alone: on the joint model's parameters and on the aligner's."""
-    trainer = JointTrainer(aligned_recipe(ds_net=True, result_filter=result_filter), "unused", make_data(), progress=False)
+    trainer = JointTrainer(
+        aligned_recipe(ds_net=True, result_filter=result_filter), "unused", make_data(), progress=False
+    )
     batch = next(b for b in trainer._plan(0) if "image" in modalities_of(b.terms))
     modalities = modalities_of(batch.terms)
     inputs = batch_inputs(trainer.data, batch.rows, batch.kind, modalities)

@@ -20,8 +20,21 @@ def test_default_recipe_trains_loads_and_embeds_into_its_space(tmp_path, capsys)
         if not get_encoder(name).weights_present():
             pytest.skip(f"{name}: weights not installed")
     out = tmp_path / "run"
-    code = main(["train", "--recipe", "default", "--out", str(out), "--set", 'data.sources=["tuxpaint"]',
-                 "--set", "epochs=3", "--set", "model.bridges.speech=false"])
+    code = main(
+        [
+            "train",
+            "--recipe",
+            "default",
+            "--out",
+            str(out),
+            "--set",
+            'data.sources=["tuxpaint"]',
+            "--set",
+            "epochs=3",
+            "--set",
+            "model.bridges.speech=false",
+        ]
+    )
     assert code == 0
     record = json.loads((out / "best" / "training.json").read_text())
     assert record["recipe"]["name"] == "default" and record["examples"]["audio-image"]["train"] > 0

@@ -34,7 +34,9 @@ def make_data(seed: int = 0, trimodal: int = 24, audio_text: int = 16, image_tex
 
     rows: dict[str, list[int]] = {"audio": [], "image": [], "text:av": [], "text:audio": [], "text:visual": []}
     labels, groups = [], []
-    kinds = [("audio", "image", "text")] * trimodal + [("audio", "text")] * audio_text + [("image", "text")] * image_text
+    kinds = (
+        [("audio", "image", "text")] * trimodal + [("audio", "text")] * audio_text + [("image", "text")] * image_text
+    )
     for number, present in enumerate(kinds):
         concept = number % 6
         rows["audio"].append(add("audio", concept) if "audio" in present else -1)
@@ -55,8 +57,16 @@ def tiny_recipe(objective: str = "moco", epochs: int = 3, dropout: float = 0.1, 
         "model": {
             "front_ends": {"text": "tiny-text", "audio": "tiny-audio", "image": "tiny-image"},
             "language": {"width": 16, "layers": 1, "heads": 2, "ffn": 32, "dropout": dropout},
-            "image": {"width": 16, "layers": 1, "heads": 2, "ffn": 32, "dropout": dropout, "max_patches": 8,
-                      "mlp_hidden": 16, "out_dim": 16},
+            "image": {
+                "width": 16,
+                "layers": 1,
+                "heads": 2,
+                "ffn": 32,
+                "dropout": dropout,
+                "max_patches": 8,
+                "mlp_hidden": 16,
+                "out_dim": 16,
+            },
             "heads": {"dim": 8, "hidden": 16},
         },
         "objective": {"kind": objective, "queue_size": 40},
@@ -148,7 +158,9 @@ def _free_port() -> int:
 
 def test_two_process_ddp_equals_one_process(tmp_path) -> None:
     # fork, not spawn: the children need not import torch again (one thread each, set by conftest)
-    mp.start_processes(_ddp_worker, args=(2, _free_port(), str(tmp_path / "two")), nprocs=2, join=True, start_method="fork")
+    mp.start_processes(
+        _ddp_worker, args=(2, _free_port(), str(tmp_path / "two")), nprocs=2, join=True, start_method="fork"
+    )
     two = torch.load(tmp_path / "two" / "results.pt")
     for objective in ("moco", "slava"):
         one = _first_step(objective, str(tmp_path / "one" / objective))
@@ -195,8 +207,18 @@ def test_frozen_text_does_not_move_in_stage_two(tmp_path) -> None:
     base = tiny_recipe("slava")
     stage1 = [{"name": "vt", "variant": "wav2clip-stage1", "epochs": 1, "train": ["image", "text"]}]
     both = stage1 + [{"name": "at", "variant": "wav2clip-stage2", "epochs": 2, "train": ["audio"], "freeze": ["text"]}]
-    first = train(tiny_recipe("slava", model={**base.model, **separate}, stages=stage1), tmp_path / "a", data=make_data(), progress=False)
-    second = train(tiny_recipe("slava", model={**base.model, **separate}, stages=both), tmp_path / "b", data=make_data(), progress=False)
+    first = train(
+        tiny_recipe("slava", model={**base.model, **separate}, stages=stage1),
+        tmp_path / "a",
+        data=make_data(),
+        progress=False,
+    )
+    second = train(
+        tiny_recipe("slava", model={**base.model, **separate}, stages=both),
+        tmp_path / "b",
+        data=make_data(),
+        progress=False,
+    )
     assert first.steps < second.steps
     after_one = load_model(tmp_path / "a" / "best").state_dict()
     after_two = load_model(tmp_path / "b" / "best").state_dict()

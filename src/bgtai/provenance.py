@@ -19,8 +19,20 @@ UNKNOWN = "unknown"
 NOT_INSTALLED = "not installed"
 NOT_RECORDED = "not recorded"  # result files written before provenance was recorded
 # the packages whose versions can move a figure: the models' runtime, the numerics, the metrics
-KEY_PACKAGES = ("bgtai", "torch", "numpy", "scikit-learn", "onnxruntime", "transformers", "sentence-transformers",
-                "faster-whisper", "ctranslate2", "sacrebleu", "jiwer", "matplotlib")
+KEY_PACKAGES = (
+    "bgtai",
+    "torch",
+    "numpy",
+    "scikit-learn",
+    "onnxruntime",
+    "transformers",
+    "sentence-transformers",
+    "faster-whisper",
+    "ctranslate2",
+    "sacrebleu",
+    "jiwer",
+    "matplotlib",
+)
 # the tracked paths whose changes change what a command computes; results/, docs/ and RESULTS.md are its
 # outputs: rewriting a result must not mark the next one "+dirty"
 CODE_PATHS = (":(top)src", ":(top)configs", ":(top)scripts", ":(top)pyproject.toml")
@@ -31,8 +43,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 def _git(folder: Path, *args: str) -> str | None:
     """stdout of `git args` run in `folder`; None when git is missing, fails or hangs."""
     try:
-        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=GIT_TIMEOUT_S,
-                              check=False)
+        done = subprocess.run(
+            ["git", *args], cwd=folder, capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout if done.returncode == 0 else None
@@ -73,8 +86,12 @@ def utc_now() -> str:
 
 def provenance() -> dict[str, Any]:
     """{"git_commit", "date" (UTC, ISO 8601), "python", "packages": {name: version}} for this process."""
-    return {"git_commit": git_commit(), "date": utc_now(), "python": platform.python_version(),
-            "packages": package_versions()}
+    return {
+        "git_commit": git_commit(),
+        "date": utc_now(),
+        "python": platform.python_version(),
+        "packages": package_versions(),
+    }
 
 
 def describe(block: Any) -> tuple[str, str]:
@@ -86,4 +103,3 @@ def describe(block: Any) -> tuple[str, str]:
     short = (sha[:10] if sha != UNKNOWN else sha) + plus + suffix
     date = str(block.get("date") or UNKNOWN)
     return short, date[:10] if len(date) >= 10 else date
-

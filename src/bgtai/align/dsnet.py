@@ -79,8 +79,13 @@ class DSNet(nn.Module):
             )
         return logits.masked_fill(~source_mask[:, None, :], float("-inf"))
 
-    def log_probs(self, source: torch.Tensor, target: torch.Tensor, source_mask: torch.Tensor | None = None,
-                  target_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def log_probs(
+        self,
+        source: torch.Tensor,
+        target: torch.Tensor,
+        source_mask: torch.Tensor | None = None,
+        target_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """log p(t | q), (B, Q, T); rows of padded target steps are meaningless (mask them)."""
         return torch.log_softmax(self(source, target, source_mask, target_mask), dim=-1)
 
@@ -125,7 +130,7 @@ def decode(log_probs: np.ndarray, strict: bool = False) -> np.ndarray:
         best[q] = scores[q] + running
         came_from[q] = argmax - (1 if strict else 0)
         if strict:
-            best[q, : q] = -np.inf
+            best[q, :q] = -np.inf
             best[q, t_len - q_len + q + 1 :] = -np.inf
     path = np.zeros(q_len, dtype=np.int64)
     path[-1] = int(np.argmax(best[-1]))

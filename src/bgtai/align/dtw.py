@@ -97,8 +97,9 @@ def _local_row(x: np.ndarray, y_t: np.ndarray, i: int, lo: int, hi: int, metric:
 
 
 @numba.njit(cache=True)
-def _fill_rows(x: np.ndarray, y_t: np.ndarray, first: int, last: int, n: int, m: int, window: int, metric: int,
-               block: np.ndarray) -> None:
+def _fill_rows(
+    x: np.ndarray, y_t: np.ndarray, first: int, last: int, n: int, m: int, window: int, metric: int, block: np.ndarray
+) -> None:
     """Local costs of rows first..last-1 (within each row's band) into block[0..last-first-1].
 
     Filled a block of rows at a time, apart from the recursion: computed inside the recursion's
@@ -148,8 +149,9 @@ def _backtrace(steps: np.ndarray, n: int, m: int, out: np.ndarray) -> int:
 
 
 @numba.njit(cache=True)
-def _dp(x: np.ndarray, y: np.ndarray, cmat: np.ndarray, use_matrix: bool, metric: int, window: int,
-        out: np.ndarray) -> tuple[float, int]:
+def _dp(
+    x: np.ndarray, y: np.ndarray, cmat: np.ndarray, use_matrix: bool, metric: int, window: int, out: np.ndarray
+) -> tuple[float, int]:
     """Accumulated cost and path of one pair; local costs from `cmat` or computed a block of rows at a time."""
     n = cmat.shape[0] if use_matrix else x.shape[0]
     m = cmat.shape[1] if use_matrix else y.shape[0]
@@ -202,9 +204,18 @@ def _dp(x: np.ndarray, y: np.ndarray, cmat: np.ndarray, use_matrix: bool, metric
 
 
 @numba.njit(cache=True)
-def _batch(xs: np.ndarray, x_offsets: np.ndarray, ys: np.ndarray, y_offsets: np.ndarray, metric: int,
-           window: int, costs: np.ndarray, paths: np.ndarray, path_offsets: np.ndarray,
-           path_lengths: np.ndarray) -> None:
+def _batch(
+    xs: np.ndarray,
+    x_offsets: np.ndarray,
+    ys: np.ndarray,
+    y_offsets: np.ndarray,
+    metric: int,
+    window: int,
+    costs: np.ndarray,
+    paths: np.ndarray,
+    path_offsets: np.ndarray,
+    path_lengths: np.ndarray,
+) -> None:
     dummy = np.zeros((1, 1))
     for b in range(costs.shape[0]):
         x = xs[x_offsets[b] : x_offsets[b + 1]]
@@ -268,11 +279,20 @@ def dtw_batch(
     costs = np.empty(len(xa), dtype=np.float64)
     paths = np.empty((int(path_offsets[-1]), 2), dtype=np.int64)
     lengths = np.empty(len(xa), dtype=np.int64)
-    _batch(np.concatenate(xa), x_offsets, np.concatenate(ya), y_offsets, _METRIC_CODE[metric], _window(window),
-           costs, paths, path_offsets, lengths)
+    _batch(
+        np.concatenate(xa),
+        x_offsets,
+        np.concatenate(ya),
+        y_offsets,
+        _METRIC_CODE[metric],
+        _window(window),
+        costs,
+        paths,
+        path_offsets,
+        lengths,
+    )
     return [
-        DTWResult(float(costs[b]), paths[path_offsets[b] : path_offsets[b] + lengths[b]].copy())
-        for b in range(len(xa))
+        DTWResult(float(costs[b]), paths[path_offsets[b] : path_offsets[b] + lengths[b]].copy()) for b in range(len(xa))
     ]
 
 

@@ -47,8 +47,12 @@ class AlignmentSet:
 
     def subset(self, mask: np.ndarray) -> AlignmentSet:
         rows = np.flatnonzero(mask)
-        return AlignmentSet([self.article[i] for i in rows], [self.summary[i] for i in rows],
-                            [self.gold[i] for i in rows], [self.topics[i] for i in rows])
+        return AlignmentSet(
+            [self.article[i] for i in rows],
+            [self.summary[i] for i in rows],
+            [self.gold[i] for i in rows],
+            [self.topics[i] for i in rows],
+        )
 
     def __len__(self) -> int:
         return len(self.gold)
@@ -155,7 +159,9 @@ def train_dsnet(train: AlignmentSet, config: TrainConfig, log: Callable[[str], N
             optimiser.step()
             total += loss.item() * len(rows)
         if log is not None:
-            log(f"epoch {epoch + 1}/{config.epochs}: loss {total / len(train):.4f} ({time.perf_counter() - start:.1f} s)")
+            log(
+                f"epoch {epoch + 1}/{config.epochs}: loss {total / len(train):.4f} ({time.perf_counter() - start:.1f} s)"
+            )
     model.eval()
     return model
 
@@ -173,8 +179,14 @@ def score(aligner: Callable[[np.ndarray, np.ndarray], Prediction], data: Alignme
         sp.append(path_sp_distance(index, gold, len(article)))
     precision, recall = hits / max(selected, 1), hits / max(sentences, 1)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return Scores(exact / len(data), correct / sentences, f1, float(np.mean(sp)), len(data),
-                  {"precision": precision, "recall": recall, "within_1": near / max(sentences, 1)})
+    return Scores(
+        exact / len(data),
+        correct / sentences,
+        f1,
+        float(np.mean(sp)),
+        len(data),
+        {"precision": precision, "recall": recall, "within_1": near / max(sentences, 1)},
+    )
 
 
 def cells_of(index: np.ndarray, t_len: int) -> np.ndarray:
@@ -198,5 +210,18 @@ def _pad(sequences: list[np.ndarray], fill: float = 0.0) -> tuple[torch.Tensor, 
     return torch.from_numpy(out), torch.from_numpy(mask)
 
 
-__all__ = ["AlignmentSet", "Scores", "TrainConfig", "bridged", "cells_of", "decode", "dsnet_aligner", "dtw_aligner",
-           "fit_bridge", "greedy", "score", "train_dsnet", "uniform"]
+__all__ = [
+    "AlignmentSet",
+    "Scores",
+    "TrainConfig",
+    "bridged",
+    "cells_of",
+    "decode",
+    "dsnet_aligner",
+    "dtw_aligner",
+    "fit_bridge",
+    "greedy",
+    "score",
+    "train_dsnet",
+    "uniform",
+]

@@ -82,7 +82,10 @@ def path_sp_distance(a: np.ndarray, b: np.ndarray, t_len: int) -> float:
 
 
 def dtw_targets(
-    source: np.ndarray, target: np.ndarray, metric: Metric = "cosine", interpolate_to: int | None = None,
+    source: np.ndarray,
+    target: np.ndarray,
+    metric: Metric = "cosine",
+    interpolate_to: int | None = None,
     window: int | None = None,
 ) -> np.ndarray:
     """A*: one source index per target step (Q,), non-decreasing, from DTW on the interpolated source."""

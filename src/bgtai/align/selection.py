@@ -21,7 +21,9 @@ import numpy as np
 
 
 class SelfPacedSelector:
-    def __init__(self, initial: float = 0.1, growth: float = 1.5, final: float = 1.0, min_fraction: float = 0.25) -> None:
+    def __init__(
+        self, initial: float = 0.1, growth: float = 1.5, final: float = 1.0, min_fraction: float = 0.25
+    ) -> None:
         if initial <= 0 or growth < 1 or final < initial:
             raise ValueError(f"need initial > 0, growth >= 1, final >= initial; got {initial}, {growth}, {final}")
         if not 0.0 <= min_fraction <= 1.0:

@@ -62,7 +62,9 @@ def normalise_word(word: str) -> str:
 
 
 def word_timings(
-    paths: Sequence[str | Path], progress: Callable[[str], None] | None = None, status: Callable[[str], None] | None = None
+    paths: Sequence[str | Path],
+    progress: Callable[[str], None] | None = None,
+    status: Callable[[str], None] | None = None,
 ) -> list[list[tuple[str, float, float]]]:
     """(word, start, end) per file from Whisper tiny.en, cached by file content.
 
@@ -181,10 +183,16 @@ def build_speech_words(
         said = [t if target == "words" else speakable(t) for t, _ in sentence]
         spoken, spans = spoken_summary(said)  # each token alone, joined by silence
         gold = gold_steps(timing, len(pooled))[[source for _, source in sentence]]
-        items.append(SpeechWords(
-            str(path), [t for t, _ in sentence], pooled, np.stack([vectors[t] for t, _ in sentence]).astype(np.float32),
-            gold, bridge_steps(path, spoken, spans, len(pooled)),
-        ))
+        items.append(
+            SpeechWords(
+                str(path),
+                [t for t, _ in sentence],
+                pooled,
+                np.stack([vectors[t] for t, _ in sentence]).astype(np.float32),
+                gold,
+                bridge_steps(path, spoken, spans, len(pooled)),
+            )
+        )
     return items, skipped
 
 
@@ -197,8 +205,11 @@ def save_aligner(model: Any, path: str | Path, target: str) -> Path:
 
     from bgtai.atomic import write_bytes
 
-    saved = {"config": dataclasses.asdict(model.config), "state": model.state_dict(),  # type: ignore[attr-defined]
-             "inputs": {"audio": {"encoder": SPEECH_ENCODER, "pool": POOL}, "text": target}}
+    saved = {
+        "config": dataclasses.asdict(model.config),
+        "state": model.state_dict(),  # type: ignore[attr-defined]
+        "inputs": {"audio": {"encoder": SPEECH_ENCODER, "pool": POOL}, "text": target},
+    }
     buffer = io.BytesIO()
     torch.save(saved, buffer)
     write_bytes(path, buffer.getvalue())
@@ -228,15 +239,22 @@ def load_aligner(path: str | Path) -> tuple[Any, dict[str, Any]]:
 
     path = Path(path)
     if not path.is_file():
-        raise BadInputError(str(path), "no such file (write one with `bgtai eval align --dataset asterisk --save-model FILE`)")
+        raise BadInputError(
+            str(path), "no such file (write one with `bgtai eval align --dataset asterisk --save-model FILE`)"
+        )
     try:
         saved = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:  # torch raises several types for a damaged or foreign file
-        raise BadInputError(str(path), f"cannot be read as a saved aligner ({type(error).__name__}: {error})") from error
+        raise BadInputError(
+            str(path), f"cannot be read as a saved aligner ({type(error).__name__}: {error})"
+        ) from error
     inputs = saved.get("inputs") if isinstance(saved, dict) else None
     if not inputs or "config" not in saved or "state" not in saved:
-        raise BadInputError(str(path), "not a speech aligner saved by `bgtai eval align --save-model` "
-                                       "(it names no inputs, so its steps cannot be read as seconds)")
+        raise BadInputError(
+            str(path),
+            "not a speech aligner saved by `bgtai eval align --save-model` "
+            "(it names no inputs, so its steps cannot be read as seconds)",
+        )
     model = DSNet(DSNetConfig(**saved["config"]))
     model.load_state_dict(saved["state"])
     return model, inputs

@@ -55,7 +55,7 @@ def transcript_words(text: str) -> list[str]:
 
     The same tokens, in the same order, as `speech_words.text_tokens(text, "words")` (one per non-empty normalised word).
     """
-    return [w.strip(".,;:!?\"()[]{}«»“”‘’") or w for w in text.split() if normalise_word(w)]
+    return [w.strip('.,;:!?"()[]{}«»“”‘’') or w for w in text.split() if normalise_word(w)]
 
 
 def edit_pairs(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:
@@ -96,7 +96,9 @@ def match_words(words: Sequence[str], heard: Sequence[tuple[str, float, float]],
     slots: list[WordTime | None] = [None] * len(words)
     for i, j in edit_pairs([comparable(w) for w in words], [comparable(h[0]) for h in heard]):
         said, start, end = heard[j]
-        slots[i] = WordTime(words[i], start, end, "heard" if comparable(words[i]) == comparable(said) else "misheard", said)
+        slots[i] = WordTime(
+            words[i], start, end, "heard" if comparable(words[i]) == comparable(said) else "misheard", said
+        )
     i = 0
     while i < len(words):
         if slots[i] is not None:

@@ -71,7 +71,9 @@ FEATURE_HEADS: dict[str, FeatureHead] = {
 }
 
 
-def scores_from_features(scorer: str, modality: str, inputs: Sequence[Any], progress: bool | None = None) -> np.ndarray | None:
+def scores_from_features(
+    scorer: str, modality: str, inputs: Sequence[Any], progress: bool | None = None
+) -> np.ndarray | None:
     """(N, classes) scores of `scorer` computed from its feature encoder's cached sequences; None if it has no such head."""
     head = FEATURE_HEADS.get(scorer)
     if head is None:

@@ -34,6 +34,8 @@ def numbers_as_words(text: str) -> str:
     from num2words import num2words
 
     return _NUMBER.sub(lambda match: num2words(int(match.group())), text)
+
+
 MODALITY_VOCABULARY = {"audio": "audioset", "image": "imagenet"}
 
 
@@ -50,7 +52,9 @@ class BridgeSpace:
     name = "bridges"
 
     def describe(self) -> str:
-        speech = f", speech by {self.transcriber} transcripts above YAMNet speech {self.speech_gate}" if self.speech else ""
+        speech = (
+            f", speech by {self.transcriber} transcripts above YAMNet speech {self.speech_gate}" if self.speech else ""
+        )
         return f"bridges (no training): AudioSet/YAMNet and ImageNet/EfficientNet-Lite0 top-{self.top_k} labels{speech}"
 
     def class_scores(self, modality: str, inputs: Sequence[Any]) -> np.ndarray:

@@ -68,11 +68,17 @@ def _clean(name: str) -> str:
 
 VOCABULARIES: dict[str, Vocabulary] = {
     "audioset": Vocabulary(
-        "audioset", "yamnet-tags", "audio", _audioset_names,
+        "audioset",
+        "yamnet-tags",
+        "audio",
+        _audioset_names,
         ("{}", "the sound of {}", "a recording of {}", "{} can be heard"),
     ),
     "imagenet": Vocabulary(
-        "imagenet", "efficientnet-lite0-imagenet", "image", _imagenet_names,
+        "imagenet",
+        "efficientnet-lite0-imagenet",
+        "image",
+        _imagenet_names,
         ("{}", "a photo of a {}", "a picture of a {}", "a drawing of a {}"),
         _imagenet_glosses,
     ),

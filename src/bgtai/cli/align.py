@@ -38,15 +38,26 @@ STATUS_NOTES = {
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "align", help="word times of speech against its transcript (or DTW between two audio files or two texts)")
+        "align", help="word times of speech against its transcript (or DTW between two audio files or two texts)"
+    )
     parser.add_argument("a", help="speech: an audio file (or, for DTW, an audio file or a text)")
     parser.add_argument("b", help="its transcript (or, for DTW, an audio file or a text)")
-    parser.add_argument("--plot", type=Path, metavar="FILE", help="write a PNG: the words on a time axis over the waveform")
-    parser.add_argument("--dsnet", type=Path, metavar="FILE",
-                        help="an aligner from `bgtai eval align --dataset asterisk --save-model FILE`: "
-                             "print its word times beside Whisper's")
-    parser.add_argument("--metric", choices=("cosine", "euclidean", "sqeuclidean"), default="cosine",
-                        help="DTW of two audio files or two texts only")
+    parser.add_argument(
+        "--plot", type=Path, metavar="FILE", help="write a PNG: the words on a time axis over the waveform"
+    )
+    parser.add_argument(
+        "--dsnet",
+        type=Path,
+        metavar="FILE",
+        help="an aligner from `bgtai eval align --dataset asterisk --save-model FILE`: "
+        "print its word times beside Whisper's",
+    )
+    parser.add_argument(
+        "--metric",
+        choices=("cosine", "euclidean", "sqeuclidean"),
+        default="cosine",
+        help="DTW of two audio files or two texts only",
+    )
     parser.add_argument("--window", type=int, help="DTW of two audio files or two texts only: Sakoe-Chiba half-width")
     parser.set_defaults(func=run)
 
@@ -74,8 +85,10 @@ def _check_inputs(args: argparse.Namespace) -> None:
         if parent is not None and not parent.is_dir():
             raise CommandError(f"--plot {args.plot}: {parent} is a file, not a folder")
     if args.dsnet is not None and not args.dsnet.is_file():
-        raise CommandError(f"--dsnet {args.dsnet}: no such file "
-                           "(write one with `bgtai eval align --dataset asterisk --save-model FILE`)")
+        raise CommandError(
+            f"--dsnet {args.dsnet}: no such file "
+            "(write one with `bgtai eval align --dataset asterisk --save-model FILE`)"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,11 +122,22 @@ def run_words(speech: Path, text: str, plot: Path | None, dsnet: Path | None) ->
 
     counts = {s: sum(t.status == s for t in times) for s in ("heard", "misheard", "interpolated")}
     print(f"Whisper heard: {' '.join(w for w, _, _ in heard) or '(nothing)'}")
-    print(f"{speech.name}: {duration:.2f} s, {len(times)} words ({counts['heard']} heard, "
-          f"{counts['misheard']} misheard, {counts['interpolated']} interpolated)")
+    print(
+        f"{speech.name}: {duration:.2f} s, {len(times)} words ({counts['heard']} heard, "
+        f"{counts['misheard']} misheard, {counts['interpolated']} interpolated)"
+    )
     headers = ["#", "word", "start s", "end s", "how", "heard"]
-    rows: list[list[Any]] = [[k + 1, t.word, f"{t.start:.2f}", f"{t.end:.2f}", t.status,
-                              "" if t.heard is None or t.status == "heard" else t.heard] for k, t in enumerate(times)]
+    rows: list[list[Any]] = [
+        [
+            k + 1,
+            t.word,
+            f"{t.start:.2f}",
+            f"{t.end:.2f}",
+            t.status,
+            "" if t.heard is None or t.status == "heard" else t.heard,
+        ]
+        for k, t in enumerate(times)
+    ]
     if aligner is not None and aligner[0] == "words":
         headers += [f"{aligner[1]} s", f"{aligner[1]} - Whisper mid"]
         for row, t, at in zip(rows, times, aligner[3]):
@@ -126,14 +150,24 @@ def run_words(speech: Path, text: str, plot: Path | None, dsnet: Path | None) ->
         kind, name, tokens, at = aligner
         if kind == "words":
             errors = np.abs(at - np.array([(t.start + t.end) / 2 for t in times]))
-            print(f"{name}: one 100 ms step per word, its centre shown; mean |{name} - Whisper midpoint| "
-                  f"{errors.mean():.2f} s, {np.mean(errors <= 0.1):.0%} of words within 0.1 s")
+            print(
+                f"{name}: one 100 ms step per word, its centre shown; mean |{name} - Whisper midpoint| "
+                f"{errors.mean():.2f} s, {np.mean(errors <= 0.1):.0%} of words within 0.1 s"
+            )
         else:
-            print(f"{name} (gloss tokens, each at its step's centre): "
-                  + ", ".join(f"{token} {time:.2f}s" for token, time in zip(tokens, at)))
+            print(
+                f"{name} (gloss tokens, each at its step's centre): "
+                + ", ".join(f"{token} {time:.2f}s" for token, time in zip(tokens, at))
+            )
     if plot is not None:
-        _plot_words(plot, audio.samples, audio.sample_rate, times, speech.name,
-                    aligner[1:] if aligner is not None and aligner[0] == "words" else None)
+        _plot_words(
+            plot,
+            audio.samples,
+            audio.sample_rate,
+            times,
+            speech.name,
+            aligner[1:] if aligner is not None and aligner[0] == "words" else None,
+        )
         print(f"wrote plot: {plot.resolve()}")
     return 0
 
@@ -156,8 +190,14 @@ def _aligner_times(path: Path, speech: Path, text: str, n_words: int) -> tuple[s
     return kind, "DS-Net", tokens, times
 
 
-def _plot_words(path: Path, samples: np.ndarray, rate: int, times: list, title: str,
-                aligner: tuple[str, list[str], np.ndarray] | None) -> None:
+def _plot_words(
+    path: Path,
+    samples: np.ndarray,
+    rate: int,
+    times: list,
+    title: str,
+    aligner: tuple[str, list[str], np.ndarray] | None,
+) -> None:
     """The waveform against seconds, each word's span shaded and labelled (colour: how it was timed)."""
     import io
 
@@ -180,7 +220,9 @@ def _plot_words(path: Path, samples: np.ndarray, rate: int, times: list, title: 
         axis.text((t.start + t.end) / 2, height, t.word, ha="center", va="bottom", fontsize=8, color=colours[t.status])
     if aligner is not None:
         name, _, at = aligner
-        axis.plot(at, np.full(len(at), -peak * 1.05), "v", color="tab:blue", markersize=6, label=f"{name} (step centre)")
+        axis.plot(
+            at, np.full(len(at), -peak * 1.05), "v", color="tab:blue", markersize=6, label=f"{name} (step centre)"
+        )
     for status, colour in colours.items():
         if any(t.status == status for t in times):
             axis.plot([], [], color=colour, linewidth=6, alpha=0.4, label=f"Whisper: {status}")
@@ -227,16 +269,20 @@ def run_sequences(args: argparse.Namespace) -> int:
         if not isinstance(saved, dict) or "config" not in saved or "state" not in saved:
             raise CommandError(f"--dsnet {args.dsnet}: not a saved DS-Net ({{'config': ..., 'state': ...}})")
         if saved.get("inputs"):
-            raise CommandError(f"--dsnet {args.dsnet}: a speech-to-{saved['inputs']['text']} aligner; "
-                               "give it an audio file and its transcript")
+            raise CommandError(
+                f"--dsnet {args.dsnet}: a speech-to-{saved['inputs']['text']} aligner; "
+                "give it an audio file and its transcript"
+            )
         dsnet = DSNet(DSNetConfig(**saved["config"]))
         dsnet.load_state_dict(saved["state"])
     label_a, a = _sequence(args.a)
     label_b, b = _sequence(args.b)
     result = dtw(a, b, metric=args.metric, window=args.window)
     print(f"A: {label_a}, {len(a)} steps; B: {label_b}, {len(b)} steps")
-    print(f"DTW ({args.metric}): cost {result.cost:.4f}, path of {len(result.path)} cells, "
-          f"mean cost per cell {result.cost / len(result.path):.4f}")
+    print(
+        f"DTW ({args.metric}): cost {result.cost:.4f}, path of {len(result.path)} cells, "
+        f"mean cost per cell {result.cost / len(result.path):.4f}"
+    )
     per_b = [result.path[result.path[:, 1] == q, 0] for q in range(len(b))]
     print("B step -> A steps: " + ", ".join(f"{q}:{r.min()}-{r.max()}" for q, r in enumerate(per_b)))
     dsnet_path = None
@@ -251,8 +297,16 @@ def run_sequences(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plot_cost(path: Path, a: np.ndarray, b: np.ndarray, dtw_path: np.ndarray, dsnet_path: np.ndarray | None,
-               metric: str, label_a: str, label_b: str) -> None:
+def _plot_cost(
+    path: Path,
+    a: np.ndarray,
+    b: np.ndarray,
+    dtw_path: np.ndarray,
+    dsnet_path: np.ndarray | None,
+    metric: str,
+    label_a: str,
+    label_b: str,
+) -> None:
     import io
 
     import matplotlib

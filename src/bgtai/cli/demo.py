@@ -70,9 +70,11 @@ class DemoPlan:
         if self.full:
             extra = " plus Whisper over UrbanSound8K, FSDD and Asterisk" if self.whisper_all else ""
             return f"full demo: the figures as committed{extra}"
-        return (f"quick demo: Whisper as {QUICK_WHISPER} (bucketed windows), aiSFX not over UrbanSound8K, "
-                "no YAMNet probe on ESC-50, joint space on YAMNet features without Whisper transcripts; "
-                "`bgtai demo --full` for the full figures")
+        return (
+            f"quick demo: Whisper as {QUICK_WHISPER} (bucketed windows), aiSFX not over UrbanSound8K, "
+            "no YAMNet probe on ESC-50, joint space on YAMNet features without Whisper transcripts; "
+            "`bgtai demo --full` for the full figures"
+        )
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,13 @@ class EmbedJob:
 
 # (dataset, encoder(s), needs) of the probe table, in its order
 PROBES: tuple[tuple[str, str, str], ...] = (
-    ("esc50", "aisfx", ""), ("esc50", "whisper", ""),
+    ("esc50", "aisfx", ""),
+    ("esc50", "whisper", ""),
     ("esc50", "yamnet", "full"),  # its C search converges slowly: about 3 minutes on one thread
     ("esc50", "yamnet+aisfx", ""),
-    ("urbansound8k", "aisfx", "full"), ("urbansound8k", "yamnet", ""), ("urbansound8k", "yamnet+aisfx", "full"),
+    ("urbansound8k", "aisfx", "full"),
+    ("urbansound8k", "yamnet", ""),
+    ("urbansound8k", "yamnet+aisfx", "full"),
     ("urbansound8k", FULL_WHISPER, "whisper-all"),  # only with --full, where Whisper is the 30 s path
 )
 # which audio encoders embed all of UrbanSound8K (the neighbour table's second column)
@@ -99,15 +104,25 @@ URBANSOUND_NEEDS: dict[str, str] = {"aisfx": "full", "yamnet": "", "whisper": "w
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="embed the bundled real datasets and print the results tables")
-    parser.add_argument("--full", action="store_true",
-                        help="the long version, the figures as committed (the quick default skips its slow parts)")
-    parser.add_argument("--whisper-all", action="store_true",
-                        help="with --full: also run Whisper over UrbanSound8K, FSDD and Asterisk")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="the long version, the figures as committed (the quick default skips its slow parts)",
+    )
+    parser.add_argument(
+        "--whisper-all", action="store_true", help="with --full: also run Whisper over UrbanSound8K, FSDD and Asterisk"
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: all cores)")
-    parser.add_argument("--recipe", default=None, help="joint-space recipe the demo trains (default: default, the grounded model)")
+    parser.add_argument(
+        "--recipe", default=None, help="joint-space recipe the demo trains (default: default, the grounded model)"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="epochs a stage for the demo's training (default 10)")
-    parser.add_argument("--runs", type=Path, default=Path("runs"),
-                        help="where the demo's trained models are written and reused from (default: runs)")
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        default=Path("runs"),
+        help="where the demo's trained models are written and reused from (default: runs)",
+    )
     parser.add_argument("--no-train", action="store_true", help="skip the joint-space stages")
     parser.set_defaults(func=run)
 
@@ -140,14 +155,21 @@ def jobs(plan: DemoPlan) -> list[EmbedJob]:
         EmbedJob("tuxpaint", "pictures", "image", "efficientnet-lite0", images_of(tux)),
         EmbedJob("tuxpaint", "descriptions", "text", "minilm", lambda: [i.texts[0] for i in tux() if i.texts]),
         EmbedJob("tuxpaint", "sound effects", "audio", "aisfx", audio_of(tux)),
-        EmbedJob("tuxpaint", "spoken descriptions", "audio", whisper,
-                 lambda: [i.meta["speech"] for i in tux() if i.meta.get("speech")]),
+        EmbedJob(
+            "tuxpaint",
+            "spoken descriptions",
+            "audio",
+            whisper,
+            lambda: [i.meta["speech"] for i in tux() if i.meta.get("speech")],
+        ),
         EmbedJob("coco_mini", "images", "image", "efficientnet-lite0", images_of(data.load_coco)),
         EmbedJob("coco_mini", "captions", "text", "minilm", texts_of(data.load_coco)),
         EmbedJob("clotho_sample", "clips", "audio", "aisfx", audio_of(lambda: data.load_clotho(require_audio=True))),
         EmbedJob("clotho_sample", "captions", "text", "minilm", texts_of(lambda: data.load_clotho(require_audio=True))),
         EmbedJob("fsdd", "utterances", "audio", FULL_WHISPER, audio_of(data.load_fsdd), needs="whisper-all"),
-        EmbedJob("asterisk_prompts", "utterances", "audio", FULL_WHISPER, audio_of(data.load_asterisk), needs="whisper-all"),
+        EmbedJob(
+            "asterisk_prompts", "utterances", "audio", FULL_WHISPER, audio_of(data.load_asterisk), needs="whisper-all"
+        ),
         EmbedJob("asterisk_prompts", "transcripts", "text", "minilm", texts_of(data.load_asterisk)),
     ]
 
@@ -158,7 +180,9 @@ def _stage_datasets() -> None:
 
     root = require_data_root()
     print(f"\n== Datasets under {root}\n")
-    rows = [[d.name, d.items, d.with_audio, d.with_image, d.with_text, d.note] for d in list_datasets(root) if d.present]
+    rows = [
+        [d.name, d.items, d.with_audio, d.with_image, d.with_text, d.note] for d in list_datasets(root) if d.present
+    ]
     print(format_table(["dataset", "items", "audio", "image", "text", "note"], rows), flush=True)
 
 
@@ -205,8 +229,11 @@ def nearest_neighbour_rows(encoders: list[str], urbansound_skipped: dict[str, st
         else:
             us_vectors = bgtai.encode("audio", [i.audio for i in us8k], encoder=encoder, progress=False)
             us_result = nearest_neighbour_accuracy(
-                us_vectors, np.array([i.label for i in us8k]), np.array([i.group for i in us8k]),
-                folds=np.array([i.fold for i in us8k]), evaluate=test_folds,
+                us_vectors,
+                np.array([i.label for i in us8k]),
+                np.array([i.group for i in us8k]),
+                folds=np.array([i.fold for i in us8k]),
+                evaluate=test_folds,
             )
             row.append(f"{us_result.accuracy:.3f}")
         rows.append(row)
@@ -217,8 +244,9 @@ def _stage_nearest_neighbour(plan: DemoPlan) -> None:
     print("\n== Grouped nearest-neighbour accuracy of the frozen audio encoders\n")
     print("ESC-50 fold 4: 400 clips, 50 classes, a clip's own source recording excluded (chance 0.020).")
     print("UrbanSound8K: queries from folds 1, 2, 10, neighbours only from other folds, fsID excluded (10 classes).\n")
-    skipped = {_whisper_name(plan, name): why for name, needs in URBANSOUND_NEEDS.items()
-               if (why := plan.skipped(needs))}
+    skipped = {
+        _whisper_name(plan, name): why for name, needs in URBANSOUND_NEEDS.items() if (why := plan.skipped(needs))
+    }
     rows = nearest_neighbour_rows(["aisfx", "yamnet", plan.whisper], skipped)
     print(format_table(["encoder", "ESC-50 fold 4", "UrbanSound8K folds 1/2/10"], rows), flush=True)
 

@@ -46,16 +46,20 @@ def recipe_overrides(recipe_name: str, full: bool) -> list[str]:
 
     if full or recipe_kind(recipe_name) != "grounded":
         return []
-    return [f"name={recipe_name}-quick", f"description=the quick demo's {recipe_name}: {', '.join(QUICK_OVERRIDES)}",
-            *QUICK_OVERRIDES]
+    return [
+        f"name={recipe_name}-quick",
+        f"description=the quick demo's {recipe_name}: {', '.join(QUICK_OVERRIDES)}",
+        *QUICK_OVERRIDES,
+    ]
 
 
 def run_folder(runs: Path, recipe_name: str, full: bool) -> Path:
     return runs / (f"demo-{recipe_name}" if full else f"demo-{recipe_name}-quick")
 
 
-def train_demo_model(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, runs: Path = Path("runs"),
-                     full: bool = True) -> Path:
+def train_demo_model(
+    recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, runs: Path = Path("runs"), full: bool = True
+) -> Path:
     """The best model folder of the demo run, training (or resuming) it when it is not finished."""
     from bgtai.train.recipes import load_recipe, recipe_kind
 
@@ -76,13 +80,18 @@ def train_demo_model(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, 
     else:
         from bgtai.train.joint import train
 
-        recipe = load_recipe(recipe_name, [f"stages.{i}.epochs={epochs}" for i in range(len(load_recipe(recipe_name).stages))])
+        recipe = load_recipe(
+            recipe_name, [f"stages.{i}.epochs={epochs}" for i in range(len(load_recipe(recipe_name).stages))]
+        )
         resume = (out / "checkpoint.pt").exists()
         joint = train(recipe, out, resume=resume, progress=True)
         done, loss = f"{len(joint.history)} epochs", joint.best_val
     (out / DONE_MARK).write_text(f"{done}\n", encoding="utf-8")
-    print(f"trained {recipe_name} ({done}) in {time.perf_counter() - started:.0f} s "
-          f"(best validation loss {loss:.4f}) -> {best}", flush=True)
+    print(
+        f"trained {recipe_name} ({done}) in {time.perf_counter() - started:.0f} s "
+        f"(best validation loss {loss:.4f}) -> {best}",
+        flush=True,
+    )
     return best
 
 
@@ -93,7 +102,10 @@ def joint_scores(model: Any) -> list[list[Any]]:
     from bgtai.eval.zeroshot import zero_shot_classify
 
     rows: list[list[Any]] = []
-    for dataset, name in (("esc50", "ESC-50 fold 4 (50 classes)"), ("urbansound8k", "UrbanSound8K fold 10 (10 classes)")):
+    for dataset, name in (
+        ("esc50", "ESC-50 fold 4 (50 classes)"),
+        ("urbansound8k", "UrbanSound8K fold 10 (10 classes)"),
+    ):
         data = load_zeroshot_set(dataset)
         labels = [str(label) for label in data.labels]
         result = zero_shot_classify(model, data.inputs, labels)
@@ -108,9 +120,15 @@ def joint_scores(model: Any) -> list[list[Any]]:
             if direction != wanted:
                 continue
             gallery = len(pairs.b.inputs) if direction == direction_label(pairs.a, pairs.b) else len(pairs.a.inputs)
-            rows.append(["retrieval", f"{name} {direction} ({result.scored} queries)", "R@1 / R@10 / MRR",
-                         f"{result.metrics['R@1']:.3f} / {result.metrics['R@10']:.3f} / {result.metrics['MRR']:.3f}",
-                         f"R@1 {1 / gallery:.3f}"])
+            rows.append(
+                [
+                    "retrieval",
+                    f"{name} {direction} ({result.scored} queries)",
+                    "R@1 / R@10 / MRR",
+                    f"{result.metrics['R@1']:.3f} / {result.metrics['R@10']:.3f} / {result.metrics['MRR']:.3f}",
+                    f"R@1 {1 / gallery:.3f}",
+                ]
+            )
     return rows
 
 
@@ -151,8 +169,13 @@ def cross_modal_queries(model: Any, top: int = 3) -> list[list[str]]:
     clip_names = [c for c in QUERY_ESC50_CLASSES if c in clips]
     clip_vectors = _normalised(model.encode("audio", [clips[c] for c in clip_names]))
     for label, vector in zip(clip_names, clip_vectors):
-        rows.append([f"ESC-50 clip '{label}' ({Path(clips[label]).stem})", "pictures",
-                     best(vector, picture_vectors, [n for _, n in pictures])])
+        rows.append(
+            [
+                f"ESC-50 clip '{label}' ({Path(clips[label]).stem})",
+                "pictures",
+                best(vector, picture_vectors, [n for _, n in pictures]),
+            ]
+        )
     return rows
 
 
@@ -164,30 +187,46 @@ def side_by_side(tables: dict[str, list[list[Any]]]) -> tuple[list[str], list[li
     return ["task", "data", "metric", *names, "chance"], rows
 
 
-def stage_joint(recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, full: bool = True,
-                runs: Path = Path("runs")) -> None:
+def stage_joint(
+    recipe_name: str = DEMO_RECIPE, epochs: int = DEMO_EPOCHS, full: bool = True, runs: Path = Path("runs")
+) -> None:
     from bgtai.bridges import BridgeSpace
     from bgtai.model.joint import load_model
 
-    print(f"\n== Joint space: train {recipe_name} and the ridge baseline on the real training pairs (ESC-50 held out)\n",
-          flush=True)
+    print(
+        f"\n== Joint space: train {recipe_name} and the ridge baseline on the real training pairs (ESC-50 held out)\n",
+        flush=True,
+    )
     if not full:
-        print(f"quick demo: {recipe_name} and {BASELINE_RECIPE} with {' '.join(QUICK_OVERRIDES)} "
-              "(YAMNet features only, no Whisper transcripts; the bridges column has none either); "
-              "`bgtai demo --full` trains them as committed\n", flush=True)
+        print(
+            f"quick demo: {recipe_name} and {BASELINE_RECIPE} with {' '.join(QUICK_OVERRIDES)} "
+            "(YAMNet features only, no Whisper transcripts; the bridges column has none either); "
+            "`bgtai demo --full` trains them as committed\n",
+            flush=True,
+        )
     model = load_model(train_demo_model(recipe_name, epochs, runs, full))
     ridge = load_model(train_demo_model(BASELINE_RECIPE, epochs, runs, full))
     bridges = BridgeSpace(speech=full)
     print("\n== Joint space: zero-shot classification and retrieval on items training never saw\n", flush=True)
-    print(f"{recipe_name}: the trained model; bridges: label knowledge alone, no training; "
-          f"{BASELINE_RECIPE}: a ridge map from the same frozen features, fitted on the same pairs.", flush=True)
+    print(
+        f"{recipe_name}: the trained model; bridges: label knowledge alone, no training; "
+        f"{BASELINE_RECIPE}: a ridge map from the same frozen features, fitted on the same pairs.",
+        flush=True,
+    )
     if not full:
-        print("quick demo: no Whisper transcripts anywhere, so the speech rows (FSDD, Asterisk) rest on YAMNet "
-              "features alone; `bgtai demo --full` for the full figures.", flush=True)
+        print(
+            "quick demo: no Whisper transcripts anywhere, so the speech rows (FSDD, Asterisk) rest on YAMNet "
+            "features alone; `bgtai demo --full` for the full figures.",
+            flush=True,
+        )
     suffix = "" if full else "-quick"  # the table itself says which figures these are
-    header, rows = side_by_side({recipe_name + suffix: joint_scores(model),
-                                 "bridges" if full else "bridges (no transcripts)": joint_scores(bridges),
-                                 BASELINE_RECIPE + suffix: joint_scores(ridge)})
+    header, rows = side_by_side(
+        {
+            recipe_name + suffix: joint_scores(model),
+            "bridges" if full else "bridges (no transcripts)": joint_scores(bridges),
+            BASELINE_RECIPE + suffix: joint_scores(ridge),
+        }
+    )
     print()
     print(format_table(header, rows), flush=True)
     print("\n== Joint space: cross-modal queries (cosine similarity in brackets)\n", flush=True)

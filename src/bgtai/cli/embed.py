@@ -51,9 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", type=Path, required=True, help="the .npy file to write (a .json sidecar goes beside it)"
     )
     common.add_argument("--encoder", help="encoder name (see `bgtai encoders`); default: the modality's default")
-    common.add_argument("--model", type=Path, metavar="DIR",
-                        help="embed into a trained joint model's space (a folder such as runs/NAME/best) "
-                             "instead of with a raw encoder")
+    common.add_argument(
+        "--model",
+        type=Path,
+        metavar="DIR",
+        help="embed into a trained joint model's space (a folder such as runs/NAME/best) instead of with a raw encoder",
+    )
     common.add_argument("--from-file", type=Path, help="read inputs from this file, one per line ('-': stdin)")
     common.add_argument("--batch-size", type=int, default=32, help="inputs per model batch (default 32)")
     common.add_argument("--skip-bad", action="store_true", help="leave bad inputs out instead of failing")
@@ -152,8 +155,14 @@ def _run_model(args: argparse.Namespace, out: Path, inputs: list[str]) -> int:
     # what JointModel.encode does (front-end sequences, then the trained parts), with skip_bad so that every
     # bad input is listed, and sharding
     batch = encode_sequence(
-        args.modality, inputs, encoder=front_end.split("+")[0], batch_size=args.batch_size, cache=not args.no_cache,
-        skip_bad=True, shard=args.shard, workers=args.workers,
+        args.modality,
+        inputs,
+        encoder=front_end.split("+")[0],
+        batch_size=args.batch_size,
+        cache=not args.no_cache,
+        skip_bad=True,
+        shard=args.shard,
+        workers=args.workers,
     )
     if batch.bad and not args.skip_bad:
         raise BadItemsError(batch.bad)
@@ -193,8 +202,10 @@ def _load_joint_model(folder: Path) -> JointModel:
     try:
         return load_model(folder)
     except BadInputError as error:
-        hint = f"; did you mean {folder / 'best'}?" if (folder / "best" / CONFIG_FILE).is_file() else (
-            " (give a trained model folder such as runs/NAME/best)"
+        hint = (
+            f"; did you mean {folder / 'best'}?"
+            if (folder / "best" / CONFIG_FILE).is_file()
+            else (" (give a trained model folder such as runs/NAME/best)")
         )
         detail = error.problem if error.source == str(folder) else f"{error.source}: {error.problem}"
         raise CommandError(f"--model {folder}: {detail}{hint}") from error
@@ -265,7 +276,9 @@ def gather_inputs(modality: str, arguments: list[str], from_file: Path | None) -
     if from_file is not None:
         inputs.extend(_read_lines(from_file))
     if not inputs and from_file is not None:
-        raise BadInputError("<stdin>" if str(from_file) == "-" else str(from_file), "no inputs: the input list is empty")
+        raise BadInputError(
+            "<stdin>" if str(from_file) == "-" else str(from_file), "no inputs: the input list is empty"
+        )
     if not inputs:
         raise CommandError("no inputs: give them as arguments or with --from-file")
     return inputs

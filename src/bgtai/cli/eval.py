@@ -72,16 +72,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     retrieval.add_argument("--chunk-size", type=int, default=256)
     retrieval.add_argument(
-        "--split", choices=("test", "all"), default="test",
+        "--split",
+        choices=("test", "all"),
+        default="test",
         help="test (default): only the items joint-space training leaves out (bgtai.data.splits); all: every item",
     )
     retrieval.add_argument(
         "--json", type=Path, help="result file; with several results, one file per pair set and direction beside it"
     )
     retrieval.add_argument(
-        "--test-fold", type=int, default=None,
+        "--test-fold",
+        type=int,
+        default=None,
         help="test fold of Tux Paint and Asterisk (bgtai.data.splits); default: the fold the model's training "
-             "left out (data.test_fold), 0 for encoders",
+        "left out (data.test_fold), 0 for encoders",
     )
     retrieval.set_defaults(func=run_retrieval)
 
@@ -202,13 +206,20 @@ def run_zeroshot(args: argparse.Namespace) -> int:
         f"{dataset_label(ZEROSHOT_DATASETS[args.dataset])} zero-shot, {args.model}: {summary} "
         f"({len(data.labels)} clips, {len(result.classes)} classes)"
     )
-    print(f"  on the {len(unnamed)} classes no AudioSet/ImageNet label names closely (MiniLM cosine < {NAMED_THRESHOLD}; "
-          f"{unnamed_items} clips: {', '.join(unnamed) or 'none'}): top1 {unnamed_top1:.4f}")
+    print(
+        f"  on the {len(unnamed)} classes no AudioSet/ImageNet label names closely (MiniLM cosine < {NAMED_THRESHOLD}; "
+        f"{unnamed_items} clips: {', '.join(unnamed) or 'none'}): top1 {unnamed_top1:.4f}"
+    )
     if args.json is not None:
-        details = {"templates": list(TEMPLATES), "synonyms": bool(synonyms), "per_class": result.per_class,
-                   "unnamed_classes": unnamed, "unnamed_items": unnamed_items,
-                   "unnamed_rule": f"no AudioSet/ImageNet label (each synonym) within MiniLM cosine {NAMED_THRESHOLD} of the class name",
-                   **_provenance(args.model)}
+        details = {
+            "templates": list(TEMPLATES),
+            "synonyms": bool(synonyms),
+            "per_class": result.per_class,
+            "unnamed_classes": unnamed,
+            "unnamed_items": unnamed_items,
+            "unnamed_rule": f"no AudioSet/ImageNet label (each synonym) within MiniLM cosine {NAMED_THRESHOLD} of the class name",
+            **_provenance(args.model),
+        }
         record = EvalRecord(
             "zeroshot",
             ZEROSHOT_DATASETS[args.dataset],

@@ -33,19 +33,34 @@ DATASETS = ("bbc", "asterisk", "fsdd")
 def register(subparsers: argparse._SubParsersAction) -> None:
     from bgtai.align.bbc import TOPICS
 
-    parser = subparsers.add_parser("align", help="sequence alignment: DS-Net vs DTW, greedy and uniform on BBC summaries")
+    parser = subparsers.add_parser(
+        "align", help="sequence alignment: DS-Net vs DTW, greedy and uniform on BBC summaries"
+    )
     parser.add_argument("--dataset", choices=DATASETS, required=True)
     parser.add_argument("--summary", choices=("text", "speech"), default="speech", help="how the summary is given")
     parser.add_argument("--heldout", choices=TOPICS, default="tech", help="the topic scored; the others train DS-Net")
     parser.add_argument("--limit-per-topic", type=int, help="first N clean pairs per topic (default: all)")
-    parser.add_argument("--speech", choices=("recorded", "tts"), default="recorded",
-                        help="asterisk, fsdd: the speech as recorded, or its transcript spoken by espeak-ng")
-    parser.add_argument("--limit", type=int,
-                        help="asterisk: the first N prompts; fsdd: N recordings spread over digits and speakers")
-    parser.add_argument("--target", choices=("words", "gloss"), default="words",
-                        help="asterisk, fsdd: align the speech with the words heard, or with their gloss tokens")
-    parser.add_argument("--save-model", type=Path, metavar="FILE",
-                        help="asterisk, fsdd: save the trained Result Filter for `bgtai align --dsnet FILE`")
+    parser.add_argument(
+        "--speech",
+        choices=("recorded", "tts"),
+        default="recorded",
+        help="asterisk, fsdd: the speech as recorded, or its transcript spoken by espeak-ng",
+    )
+    parser.add_argument(
+        "--limit", type=int, help="asterisk: the first N prompts; fsdd: N recordings spread over digits and speakers"
+    )
+    parser.add_argument(
+        "--target",
+        choices=("words", "gloss"),
+        default="words",
+        help="asterisk, fsdd: align the speech with the words heard, or with their gloss tokens",
+    )
+    parser.add_argument(
+        "--save-model",
+        type=Path,
+        metavar="FILE",
+        help="asterisk, fsdd: save the trained Result Filter for `bgtai align --dsnet FILE`",
+    )
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the result here")
@@ -90,18 +105,37 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'method':<14} {'path acc':>9} {'sent acc':>9} {'F1':>7} {'SP':>7}")
     for name, aligner in aligners.items():
         result = ev.score(aligner, test)
-        print(f"{name:<14} {result.path_accuracy:9.4f} {result.sentence_accuracy:9.4f} {result.f1:7.4f} {result.sp:7.4f}")
-        metrics |= {f"{name}.path_accuracy": result.path_accuracy, f"{name}.sentence_accuracy": result.sentence_accuracy,
-                    f"{name}.f1": result.f1, f"{name}.sp": result.sp}
+        print(
+            f"{name:<14} {result.path_accuracy:9.4f} {result.sentence_accuracy:9.4f} {result.f1:7.4f} {result.sp:7.4f}"
+        )
+        metrics |= {
+            f"{name}.path_accuracy": result.path_accuracy,
+            f"{name}.sentence_accuracy": result.sentence_accuracy,
+            f"{name}.f1": result.f1,
+            f"{name}.sp": result.sp,
+        }
     if args.json is not None:
-        subset = "all clean pairs" if args.limit_per_topic is None else f"subset: first {args.limit_per_topic} clean pairs per topic"
+        subset = (
+            "all clean pairs"
+            if args.limit_per_topic is None
+            else f"subset: first {args.limit_per_topic} clean pairs per topic"
+        )
         summary_side = f"text ({TEXT_ENCODER})" if args.summary == "text" else f"speech (espeak-ng -> {SPEECH_ENCODER})"
-        protocol = (f"train DS-Net on the other 4 topics, test on {args.heldout}; {subset}; article text ({TEXT_ENCODER}) "
-                    f"vs summary {summary_side}; summary sentences in article order")
-        details = {"train_pairs": len(train), "test_pairs": len(test), "articles_read": stats.articles,
-                   "clean_pairs": stats.clean, "summaries_already_in_article_order": stats.in_given_order,
-                   "epochs": args.epochs, "seed": args.seed, "test_sentences": int(sum(len(g) for g in test.gold)),
-                   "mean_article_sentences": float(np.mean([len(a) for a in test.article]))}
+        protocol = (
+            f"train DS-Net on the other 4 topics, test on {args.heldout}; {subset}; article text ({TEXT_ENCODER}) "
+            f"vs summary {summary_side}; summary sentences in article order"
+        )
+        details = {
+            "train_pairs": len(train),
+            "test_pairs": len(test),
+            "articles_read": stats.articles,
+            "clean_pairs": stats.clean,
+            "summaries_already_in_article_order": stats.in_given_order,
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "test_sentences": int(sum(len(g) for g in test.gold)),
+            "mean_article_sentences": float(np.mean([len(a) for a in test.article])),
+        }
         record = EvalRecord("align", f"bbc {args.summary}", protocol, "dsnet", metrics, current_command(), details)
         print(f"wrote {write_result(record, args.json)}")
     return 0
@@ -146,15 +180,21 @@ def run_speech_words(args: argparse.Namespace) -> int:
     test_mask = np.array([test_of[i.source] for i in items])
 
     def as_set(rows: np.ndarray, gold: list[np.ndarray]) -> ev.AlignmentSet:
-        return ev.AlignmentSet([items[i].frames for i in rows], [items[i].word_vectors for i in rows],
-                               [gold[i] for i in rows], ["test" if test_mask[i] else "train" for i in rows])
+        return ev.AlignmentSet(
+            [items[i].frames for i in rows],
+            [items[i].word_vectors for i in rows],
+            [gold[i] for i in rows],
+            ["test" if test_mask[i] else "train" for i in rows],
+        )
 
     golds = [i.gold for i in items]
     # the Result Filter's labels: DTW between the speech and the TTS bridge of its words (eq. 5), no gold used
     pseudo = [i.bridge for i in items]
     train_rows, test_rows = np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
     if len(train_rows) == 0 or len(test_rows) == 0:
-        raise CommandError(f"need prompts on both sides of the split; have {len(train_rows)} train, {len(test_rows)} test")
+        raise CommandError(
+            f"need prompts on both sides of the split; have {len(train_rows)} train, {len(test_rows)} test"
+        )
     test = as_set(test_rows, golds)
     config = ev.TrainConfig(epochs=args.epochs, seed=args.seed)
     print(f"{len(items)} utterances ({len(train_rows)} train, {len(test_rows)} test); training the Result Filter")
@@ -171,31 +211,52 @@ def run_speech_words(args: argparse.Namespace) -> int:
         index = bridges[id(words)]
         return index, ev.cells_of(index, len(frames))
 
-    aligners = {"uniform": ev.uniform, "tts-dtw": tts_dtw, "result-filter": ev.dsnet_aligner(result_filter),
-                "dsnet-gold": ev.dsnet_aligner(dsnet)}
+    aligners = {
+        "uniform": ev.uniform,
+        "tts-dtw": tts_dtw,
+        "result-filter": ev.dsnet_aligner(result_filter),
+        "dsnet-gold": ev.dsnet_aligner(dsnet),
+    }
     metrics: dict[str, float] = {}
     print(f"{'method':<14} {'path acc':>9} {'word acc':>9} {'±1 step':>8} {'F1':>7} {'SP':>7}")
     for name, aligner in aligners.items():
         result = ev.score(aligner, test)
-        print(f"{name:<14} {result.path_accuracy:9.4f} {result.sentence_accuracy:9.4f} {result.extra['within_1']:8.4f} "
-              f"{result.f1:7.4f} {result.sp:7.4f}")
-        metrics |= {f"{name}.path_accuracy": result.path_accuracy, f"{name}.word_accuracy": result.sentence_accuracy,
-                    f"{name}.within_1": result.extra["within_1"], f"{name}.f1": result.f1, f"{name}.sp": result.sp}
+        print(
+            f"{name:<14} {result.path_accuracy:9.4f} {result.sentence_accuracy:9.4f} {result.extra['within_1']:8.4f} "
+            f"{result.f1:7.4f} {result.sp:7.4f}"
+        )
+        metrics |= {
+            f"{name}.path_accuracy": result.path_accuracy,
+            f"{name}.word_accuracy": result.sentence_accuracy,
+            f"{name}.within_1": result.extra["within_1"],
+            f"{name}.f1": result.f1,
+            f"{name}.sp": result.sp,
+        }
     if args.json is not None:
         name = {"asterisk": "Asterisk", "fsdd": "FSDD"}[args.dataset]
         speech = "as recorded" if args.speech == "recorded" else "transcripts spoken by espeak-ng"
-        target = (f"the words Whisper hears ({WORD_ENCODER}, one vector per word)" if args.target == "words" else
-                  f"the gloss tokens of those words ({WORD_ENCODER}, one vector per token, each timed by its word)")
-        protocol = (f"{name} {speech} ({subset}); train on the training items, score the test items "
-                    f"({split_rule(args.dataset)}); source {SPEECH_ENCODER} frames averaged over {POOL} (100 ms), "
-                    f"target {target}; gold = step of each word's midpoint from Whisper's word timestamps; "
-                    "result-filter trained on tts-dtw (MFCC DTW against the tokens spoken alone by espeak-ng), "
-                    "dsnet-gold on gold; word accuracy = exact step")
-        details = {"train_utterances": len(train_rows), "test_utterances": len(test_rows),
-                   "test_words": int(sum(len(g) for g in test.gold)), "skipped": skipped, "epochs": args.epochs,
-                   "seed": args.seed, "mean_test_steps": float(np.mean([len(a) for a in test.article]))}
+        target = (
+            f"the words Whisper hears ({WORD_ENCODER}, one vector per word)"
+            if args.target == "words"
+            else f"the gloss tokens of those words ({WORD_ENCODER}, one vector per token, each timed by its word)"
+        )
+        protocol = (
+            f"{name} {speech} ({subset}); train on the training items, score the test items "
+            f"({split_rule(args.dataset)}); source {SPEECH_ENCODER} frames averaged over {POOL} (100 ms), "
+            f"target {target}; gold = step of each word's midpoint from Whisper's word timestamps; "
+            "result-filter trained on tts-dtw (MFCC DTW against the tokens spoken alone by espeak-ng), "
+            "dsnet-gold on gold; word accuracy = exact step"
+        )
+        details = {
+            "train_utterances": len(train_rows),
+            "test_utterances": len(test_rows),
+            "test_words": int(sum(len(g) for g in test.gold)),
+            "skipped": skipped,
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "mean_test_steps": float(np.mean([len(a) for a in test.article])),
+        }
         dataset = f"{args.dataset} {args.speech}" + (" vs gloss" if args.target == "gloss" else "")
-        record = EvalRecord("align", dataset, protocol, "result-filter", metrics, current_command(),
-                            details)
+        record = EvalRecord("align", dataset, protocol, "result-filter", metrics, current_command(), details)
         print(f"wrote {write_result(record, args.json)}")
     return 0

@@ -26,8 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "efficiency", help="training-efficiency curves: accuracy of every epoch against epoch and wall time"
     )
-    parser.add_argument("--runs", nargs="+", required=True, metavar="NAME=DIR",
-                        help="runs trained with --snapshots, each named (e.g. base=runs/a ds-net=runs/b)")
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        required=True,
+        metavar="NAME=DIR",
+        help="runs trained with --snapshots, each named (e.g. base=runs/a ds-net=runs/b)",
+    )
     parser.add_argument("--probe-every", type=int, default=2, help="probe every N epochs and at the last (default 2)")
     parser.add_argument("--json", type=Path, help="write the result here (and the plot beside it)")
     parser.set_defaults(func=run)
@@ -67,8 +72,12 @@ def run(args: argparse.Namespace) -> int:
     print("| " + " | ".join(header) + " |")
     for name in curves:
         cpu = summary.get(f"{name}/cpu_seconds")
-        cells = [name, f"{summary[f'{name}/seconds']:.0f}", "" if cpu is None else f"{cpu:.0f}",
-                 f"{summary[f'{name}/pairs']:.0f}"]
+        cells = [
+            name,
+            f"{summary[f'{name}/seconds']:.0f}",
+            "" if cpu is None else f"{cpu:.0f}",
+            f"{summary[f'{name}/pairs']:.0f}",
+        ]
         cells += [f"{summary[f'{name}/{m}']:.4f}" if f"{name}/{m}" in summary else "" for m in METRICS]
         print("| " + " | ".join(cells) + " |")
     if args.json is None:

@@ -23,25 +23,44 @@ from bgtai.cli import CommandError
 
 DATASETS = {"aslg": "ASLG-PC12 test (1000 pairs)", "phoenix": "RWTH-PHOENIX-Weather 2014 T test (642 pairs)"}
 TEST_NAMES = {"aslg": "ASLG-PC12 test", "phoenix": "RWTH-PHOENIX-Weather 2014 T test"}
-DEV_SETS = {"aslg": "ASLG-PC12 dev pairs 3600-3999 (400 pairs)", "phoenix": "RWTH-PHOENIX-Weather 2014 T dev (519 pairs)"}
-TRAINED_ON = {"aslg": "ASLG dev pairs 0-3599 (3600-3999 select)",
-              "phoenix": "PHOENIX train, glosses in the dev/test convention (dev selects)"}
+DEV_SETS = {
+    "aslg": "ASLG-PC12 dev pairs 3600-3999 (400 pairs)",
+    "phoenix": "RWTH-PHOENIX-Weather 2014 T dev (519 pairs)",
+}
+TRAINED_ON = {
+    "aslg": "ASLG dev pairs 0-3599 (3600-3999 select)",
+    "phoenix": "PHOENIX train, glosses in the dev/test convention (dev selects)",
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("gloss", help="text/speech -> gloss translation: BLEU-1..4, ROUGE-L, WER")
     parser.add_argument("--corpus", choices=sorted(DATASETS), required=True)
-    parser.add_argument("--model", required=True, nargs="+",
-                        help="trained model folder (DIR/best), several (decoded as one ensemble of all their members), "
-                             "or 'rules' for the rule glosser")
-    parser.add_argument("--split", choices=["test", "dev"], default="test",
-                        help="dev: the sentences that select the model (choose decoding settings here, not on test)")
+    parser.add_argument(
+        "--model",
+        required=True,
+        nargs="+",
+        help="trained model folder (DIR/best), several (decoded as one ensemble of all their members), "
+        "or 'rules' for the rule glosser",
+    )
+    parser.add_argument(
+        "--split",
+        choices=["test", "dev"],
+        default="test",
+        help="dev: the sentences that select the model (choose decoding settings here, not on test)",
+    )
     parser.add_argument("--beam", type=int, default=4)
     parser.add_argument("--length-penalty", type=float, default=1.0)
-    parser.add_argument("--speech", type=int, default=0, metavar="N", help="gloss the first N test sentences from TTS speech")
-    parser.add_argument("--aslg-artefacts", action=argparse.BooleanOptionalAction, default=None,
-                        help="--model rules only: delete \"the\" inside words as ASLG-PC12's references do "
-                             "(default: on for --corpus aslg, off otherwise)")
+    parser.add_argument(
+        "--speech", type=int, default=0, metavar="N", help="gloss the first N test sentences from TTS speech"
+    )
+    parser.add_argument(
+        "--aslg-artefacts",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help='--model rules only: delete "the" inside words as ASLG-PC12\'s references do '
+        "(default: on for --corpus aslg, off otherwise)",
+    )
     parser.add_argument("--json", type=Path, help="write the result JSON here")
     parser.set_defaults(func=run)
 
@@ -87,9 +106,11 @@ def run(args: argparse.Namespace) -> int:
             hypotheses = edit_tagger.gloss_many(sentences)
             route = "text input: English words + the rule glosser's token for each"
         model_name = f"edit tagger {args.model[0]} (epoch {edit_tagger.meta.get('epoch')}, over bgtai.gloss.rules)"
-        protocol = (f"{route}; trained on {TRAINED_ON[args.corpus]}; "
-                    + ("ASLG artefact reproduced ('the' deleted inside words)" if artefacts
-                       else "words kept whole (no ASLG artefact)"))
+        protocol = f"{route}; trained on {TRAINED_ON[args.corpus]}; " + (
+            "ASLG artefact reproduced ('the' deleted inside words)"
+            if artefacts
+            else "words kept whole (no ASLG artefact)"
+        )
     elif args.model == ["rules"]:
         if args.speech:
             raise CommandError("the rule glosser takes text only")
@@ -98,8 +119,11 @@ def run(args: argparse.Namespace) -> int:
         hypotheses = RuleGlosser(aslg_artefacts=artefacts).gloss_many(sentences)
         model_name = "rule glosser (bgtai.gloss.rules, ASLG conventions)"
         # the artefact is named because the same glosser scores differently without it
-        protocol = "text input, no training" + ("; ASLG artefact reproduced ('the' deleted inside words)" if artefacts
-                                                else "; words kept whole (no ASLG artefact)")
+        protocol = "text input, no training" + (
+            "; ASLG artefact reproduced ('the' deleted inside words)"
+            if artefacts
+            else "; words kept whole (no ASLG artefact)"
+        )
     else:
         from bgtai.gloss.translator import GlossTranslator
 
@@ -126,9 +150,20 @@ def run(args: argparse.Namespace) -> int:
     metrics = gloss_scores(hypotheses, references)
     seconds = time.perf_counter() - started
     record = EvalRecord(
-        task="gloss", dataset=dataset, protocol=protocol, model=model_name, metrics=metrics, command=current_command(),
-        details={"sentences": len(references), "seconds": seconds,
-                 "examples": [{"input": s, "reference": r, "output": h} for s, r, h in list(zip(sentences, references, hypotheses))[:5]]},
+        task="gloss",
+        dataset=dataset,
+        protocol=protocol,
+        model=model_name,
+        metrics=metrics,
+        command=current_command(),
+        details={
+            "sentences": len(references),
+            "seconds": seconds,
+            "examples": [
+                {"input": s, "reference": r, "output": h}
+                for s, r, h in list(zip(sentences, references, hypotheses))[:5]
+            ],
+        },
     )
     print(f"{dataset} | {model_name} | {protocol}")
     print("  ".join(f"{name} {value:.2f}" if name != "wer" else f"wer {value:.3f}" for name, value in metrics.items()))

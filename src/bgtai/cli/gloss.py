@@ -39,13 +39,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("gloss", help="gloss English text or speech (sign-language gloss)")
     parser.add_argument("text", nargs="*", help="the sentence(s); each argument is one sentence")
     parser.add_argument("--audio", type=Path, nargs="+", help="speech file(s) to gloss instead of text")
-    parser.add_argument("--model", type=Path,
-                        help=f"trained gloss model folder: an edit tagger or a Langue2Gloss (default: ${MODEL_ENV}, "
-                             f"else the first of {', '.join(map(str, DEFAULT_MODELS))} present; {MEASURED})")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help=f"trained gloss model folder: an edit tagger or a Langue2Gloss (default: ${MODEL_ENV}, "
+        f"else the first of {', '.join(map(str, DEFAULT_MODELS))} present; {MEASURED})",
+    )
     parser.add_argument("--rules", action="store_true", help="use the rule-based English glosser")
-    parser.add_argument("--aslg-artefacts", action="store_true",
-                        help="rule glosser (or an edit-tagger --model), deleting \"the\" inside words as ASLG-PC12's "
-                             "references do (weather -> WEAR); only for scoring against ASLG")
+    parser.add_argument(
+        "--aslg-artefacts",
+        action="store_true",
+        help='rule glosser (or an edit-tagger --model), deleting "the" inside words as ASLG-PC12\'s '
+        "references do (weather -> WEAR); only for scoring against ASLG",
+    )
     parser.add_argument("--beam", type=int, default=4)
     parser.set_defaults(func=run)
 

@@ -30,8 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which.add_argument("--model", type=Path, metavar="DIR", help="a trained joint model folder (runs/NAME/best)")
     which.add_argument("--bridges", action="store_true", help="the untrained concept-bridge space (384-d)")
     build.add_argument("--out", type=Path, required=True, metavar="INDEX", help="the index folder to write")
-    build.add_argument("--resume", action="store_true",
-                       help="accepted for symmetry: building into an existing INDEX always carries on")
+    build.add_argument(
+        "--resume", action="store_true", help="accepted for symmetry: building into an existing INDEX always carries on"
+    )
     build.add_argument("--no-progress", action="store_true")
     build.set_defaults(func=run_build)
 
@@ -143,8 +144,10 @@ def run_stats(args: argparse.Namespace) -> int:
         print(json.dumps(stats, indent=2))
         return 0
     rows = [[name, count, stats["faiss"].get(name, "")] for name, count in stats["by_modality"].items()]
-    print(f"{stats['folder']}: {stats['items']} items, {stats['bytes'] / 1e6:.1f} MB of files, "
-          f"{stats['dim']}-d, {stats['model']}{'' if stats['up_to_date'] else ' (FAISS files out of date)'}")
+    print(
+        f"{stats['folder']}: {stats['items']} items, {stats['bytes'] / 1e6:.1f} MB of files, "
+        f"{stats['dim']}-d, {stats['model']}{'' if stats['up_to_date'] else ' (FAISS files out of date)'}"
+    )
     print(format_table(["modality", "items", "faiss"], rows))
     return 0
 

@@ -22,8 +22,22 @@ from bgtai import __version__
 from bgtai.cli import CommandError
 from bgtai.errors import BadInputError, BadItemsError
 
-COMMAND_MODULES = ["embed", "transcribe", "encoders", "datasets", "eval", "report", "gloss", "train", "align", "demo",
-                   "index", "search", "serve", "generate"]
+COMMAND_MODULES = [
+    "embed",
+    "transcribe",
+    "encoders",
+    "datasets",
+    "eval",
+    "report",
+    "gloss",
+    "train",
+    "align",
+    "demo",
+    "index",
+    "search",
+    "serve",
+    "generate",
+]
 
 
 def command_modules() -> list[ModuleType]:

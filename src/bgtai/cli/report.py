@@ -10,11 +10,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("report", help="write the Markdown report of a folder of evaluation results")
     parser.add_argument("results_dir", type=Path, help="folder of result JSON files (searched recursively)")
     parser.add_argument("--out", type=Path, default=Path("RESULTS.md"), help="the front page to write")
-    parser.add_argument("--pages", type=Path, default=None, metavar="DIR",
-                        help="write the detail pages (one per task) here (default: docs/results beside --out)")
-    parser.add_argument("--plots", type=Path, default=None, metavar="DIR",
-                        help="copy the plots here, draw the headline's, and link them "
-                        "(default: docs/plots beside --out)")
+    parser.add_argument(
+        "--pages",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write the detail pages (one per task) here (default: docs/results beside --out)",
+    )
+    parser.add_argument(
+        "--plots",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="copy the plots here, draw the headline's, and link them (default: docs/plots beside --out)",
+    )
     parser.set_defaults(func=run)
 
 

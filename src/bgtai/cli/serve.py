@@ -39,15 +39,20 @@ def run(args: argparse.Namespace) -> int:
     if args.max_upload_mb <= 0:
         raise CommandError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
     if not _is_loopback(args.host):
-        print(f"warning: serving on {args.host}: every machine that can reach it can search and fetch your files",
-              file=sys.stderr)
+        print(
+            f"warning: serving on {args.host}: every machine that can reach it can search and fetch your files",
+            file=sys.stderr,
+        )
     index = SearchIndex.open(args.index)
     started = time.perf_counter()
     embedder = load_embedder(index.model)
     embedder.encode("text", ["warm-up"])
     stats = index.stats()
-    print(f"{args.index}: {stats['items']} items, {describe(index.model)} ready in "
-          f"{time.perf_counter() - started:.1f} s; open http://{_url_host(args.host)}:{args.port}/", file=sys.stderr)
+    print(
+        f"{args.index}: {stats['items']} items, {describe(index.model)} ready in "
+        f"{time.perf_counter() - started:.1f} s; open http://{_url_host(args.host)}:{args.port}/",
+        file=sys.stderr,
+    )
     app = create_app(index, embedder, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024))
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

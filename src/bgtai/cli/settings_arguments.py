@@ -12,7 +12,9 @@ def _int_tuple(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in text.split(","))
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers like 32,64,128, got {text!r}") from error
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated whole numbers like 32,64,128, got {text!r}"
+        ) from error
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser, settings_class: Any, skip: Container[str] = ()) -> None:
@@ -26,7 +28,8 @@ def add_settings_arguments(parser: argparse.ArgumentParser, settings_class: Any,
         if isinstance(value, bool):  # --shared-vocab / --no-shared-vocab
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value, help=f"(default {value!r})")
         elif isinstance(value, tuple):
-            parser.add_argument(flag, type=_int_tuple, default=value,
-                                help=f"comma-separated (default {','.join(map(str, value))})")
+            parser.add_argument(
+                flag, type=_int_tuple, default=value, help=f"comma-separated (default {','.join(map(str, value))})"
+            )
         else:
             parser.add_argument(flag, type=type(value), default=value, help=f"(default {value!r})")

@@ -27,16 +27,27 @@ def _add_gloss(parser: argparse.ArgumentParser) -> None:
     from bgtai.train.gloss_settings import CORPORA, MODELS, GlossTrainSettings
 
     parser.add_argument("--corpus", choices=CORPORA, required=True)
-    parser.add_argument("--model", choices=MODELS, default="langue2gloss",
-                        help="langue2gloss: the seq2seq transformer (default); tagger: edit tags over the rule glosser's "
-                             "output (--corpus aslg; reads --width, --dropout, --lr, --weight-decay, --warmup-steps, "
-                             "--schedule, --batch-size, --max-epochs, --max-minutes, --token-dropout, --seed, --threads)")
-    parser.add_argument("--out", type=Path,
-                        help="run folder (default runs/gloss-CORPUS, runs/gloss-CORPUS-tagger for --model tagger); "
-                             "the best model goes to OUT/best")
-    parser.add_argument("--members", type=int, default=1,
-                        help="train this many models side by side (one process each, seeds SEED, SEED+1, ...) "
-                             "and keep their ensemble in OUT/best (default 1: one model)")
+    parser.add_argument(
+        "--model",
+        choices=MODELS,
+        default="langue2gloss",
+        help="langue2gloss: the seq2seq transformer (default); tagger: edit tags over the rule glosser's "
+        "output (--corpus aslg; reads --width, --dropout, --lr, --weight-decay, --warmup-steps, "
+        "--schedule, --batch-size, --max-epochs, --max-minutes, --token-dropout, --seed, --threads)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="run folder (default runs/gloss-CORPUS, runs/gloss-CORPUS-tagger for --model tagger); "
+        "the best model goes to OUT/best",
+    )
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=1,
+        help="train this many models side by side (one process each, seeds SEED, SEED+1, ...) "
+        "and keep their ensemble in OUT/best (default 1: one model)",
+    )
     add_settings_arguments(parser, GlossTrainSettings, skip=("corpus", "model"))
 
 
@@ -55,13 +66,23 @@ def _run_gloss(args: argparse.Namespace) -> int:
             summary = train_tagger(settings, out)
         except ValueError as error:
             raise CommandError(str(error)) from error
-        print(json.dumps({k: summary[k] for k in ("corpus", "model", "best_valid_bleu4", "epochs", "steps", "total_s",
-                                                  "cpu_s", "threads")}))
+        print(
+            json.dumps(
+                {
+                    k: summary[k]
+                    for k in ("corpus", "model", "best_valid_bleu4", "epochs", "steps", "total_s", "cpu_s", "threads")
+                }
+            )
+        )
         print(f"best model: {out / 'best'}")
         return 0
     out = args.out or Path("runs") / f"gloss-{args.corpus}"
     summary = train_gloss(settings, out) if args.members == 1 else train_gloss_ensemble(settings, out, args.members)
-    print(json.dumps({k: summary[k] for k in ("corpus", "best_valid_bleu4", "epochs", "steps", "total_s", "cpu_s", "threads")}))
+    print(
+        json.dumps(
+            {k: summary[k] for k in ("corpus", "best_valid_bleu4", "epochs", "steps", "total_s", "cpu_s", "threads")}
+        )
+    )
     print(f"best model: {out / 'best'}")
     return 0
 
@@ -81,8 +102,11 @@ def _run_generator(args: argparse.Namespace) -> int:
 # name -> (help, add arguments, run): trainers with their own options, `bgtai train NAME ...`
 TRAINERS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "gloss": ("train Langue2Gloss (text/speech -> gloss) on ASLG-PC12 or PHOENIX-2014T", _add_gloss, _run_gloss),
-    "generator": ("train the picture generator conditioned on a joint space (audio-driven generation)",
-                  _add_generator, _run_generator),
+    "generator": (
+        "train the picture generator conditioned on a joint space (audio-driven generation)",
+        _add_generator,
+        _run_generator,
+    ),
 }
 
 USAGE = """%(prog)s --recipe NAME [--out DIR] [--set KEY=VALUE ...] [--resume] [...]
@@ -97,14 +121,21 @@ DESCRIPTION = """Two kinds of training:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("train", help="train the joint space (--recipe NAME) or Langue2Gloss (gloss)",
-                                   usage=USAGE, description=DESCRIPTION,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        "train",
+        help="train the joint space (--recipe NAME) or Langue2Gloss (gloss)",
+        usage=USAGE,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
     def usage(args: argparse.Namespace) -> int:
         parser.print_usage(sys.stderr)
-        print("bgtai train: error: give --recipe NAME (the joint space; --list-recipes lists them) "
-              "or gloss --corpus CORPUS (Langue2Gloss); --help says more", file=sys.stderr)
+        print(
+            "bgtai train: error: give --recipe NAME (the joint space; --list-recipes lists them) "
+            "or gloss --corpus CORPUS (Langue2Gloss); --help says more",
+            file=sys.stderr,
+        )
         return 2
 
     parser.set_defaults(func=usage)
@@ -122,8 +153,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     def train_joint_or_say_which(args: argparse.Namespace) -> int:
         if args.recipe in TRAINERS:
-            raise CommandError(f"{args.recipe} is not a joint-space recipe; train it with `bgtai train {args.recipe} ...` "
-                               f"(see `bgtai train {args.recipe} --help`)")
+            raise CommandError(
+                f"{args.recipe} is not a joint-space recipe; train it with `bgtai train {args.recipe} ...` "
+                f"(see `bgtai train {args.recipe} --help`)"
+            )
         return joint(args)
 
     parser.set_defaults(func=train_joint_or_say_which)

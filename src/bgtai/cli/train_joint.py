@@ -20,22 +20,47 @@ from bgtai.cli import CommandError
 
 
 def add_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
-    parser.add_argument("--recipe", required=required, metavar="NAME",
-                        help="joint-space recipe: a name in configs/recipes (e.g. unibrivl-moco, slava-av) or a JSON file")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="run folder (default runs/NAME); the best model goes to DIR/best")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a recipe value by dotted key, e.g. optim.lr=3e-4 or stages.0.epochs=2 (repeatable)")
+    parser.add_argument(
+        "--recipe",
+        required=required,
+        metavar="NAME",
+        help="joint-space recipe: a name in configs/recipes (e.g. unibrivl-moco, slava-av) or a JSON file",
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="run folder (default runs/NAME); the best model goes to DIR/best"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe value by dotted key, e.g. optim.lr=3e-4 or stages.0.epochs=2 (repeatable)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.pt after an interruption")
-    parser.add_argument("--manifest", dest="manifests", action="append", default=[], type=Path, metavar="FILE.csv",
-                        help="also train on the pairs of this CSV manifest (header audio,caption, image,caption, "
-                             "audio,image or speech,transcript; paths relative to its folder); repeatable. "
-                             "With --set 'data.sources=[]' only on them")
-    parser.add_argument("--ds-net", action="store_true",
-                        help="DS-Net data-pair selection: after a warm-up epoch, train only pairs whose alignment "
-                             "loss is under a growing threshold (alignment.ds_net=true; see docs/DECISIONS.md)")
-    parser.add_argument("--result-filter", action="store_true",
-                        help="add the Result Filter alignment loss (DTW-supervised, eq. 5 + SP-Loss) to training "
-                             "(alignment.result_filter=true)")
+    parser.add_argument(
+        "--manifest",
+        dest="manifests",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE.csv",
+        help="also train on the pairs of this CSV manifest (header audio,caption, image,caption, "
+        "audio,image or speech,transcript; paths relative to its folder); repeatable. "
+        "With --set 'data.sources=[]' only on them",
+    )
+    parser.add_argument(
+        "--ds-net",
+        action="store_true",
+        help="DS-Net data-pair selection: after a warm-up epoch, train only pairs whose alignment "
+        "loss is under a growing threshold (alignment.ds_net=true; see docs/DECISIONS.md)",
+    )
+    parser.add_argument(
+        "--result-filter",
+        action="store_true",
+        help="add the Result Filter alignment loss (DTW-supervised, eq. 5 + SP-Loss) to training "
+        "(alignment.result_filter=true)",
+    )
     parser.add_argument("--snapshots", action="store_true", help="keep the model of every epoch in DIR/epochs/")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--list-recipes", action="store_true", help="list the recipes and exit")
@@ -81,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
             raise
         raise CommandError(f"recipe {recipe.name!r}: {error}") from error
     report: dict[str, Any] = {
-        "recipe": recipe.name, "steps": summary.steps,
+        "recipe": recipe.name,
+        "steps": summary.steps,
         "best_val_loss": None if math.isinf(summary.best_val) else summary.best_val,
         "epochs": len(summary.history),
     }
@@ -109,9 +135,17 @@ def run_grounded(args: argparse.Namespace) -> int:
         if isinstance(error, BadInputError):
             raise
         raise CommandError(f"recipe {recipe.name!r}: {error}") from error
-    print(json.dumps({"recipe": recipe.name, "design": recipe.model_config().design, "best_epoch": summary.best_epoch,
-                      "best_val_loss": None if math.isinf(summary.best_val_loss) else summary.best_val_loss,
-                      "seconds": round(summary.seconds, 1)}))
+    print(
+        json.dumps(
+            {
+                "recipe": recipe.name,
+                "design": recipe.model_config().design,
+                "best_epoch": summary.best_epoch,
+                "best_val_loss": None if math.isinf(summary.best_val_loss) else summary.best_val_loss,
+                "seconds": round(summary.seconds, 1),
+            }
+        )
+    )
     print(f"best model: {out / 'best'}")
     return 0
 

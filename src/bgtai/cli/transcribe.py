@@ -35,12 +35,20 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"no such file: {', '.join(missing)}")
     whisper = get_encoder(args.encoder, "audio")
     for path in args.audio:
-        text = text_per_file(path, cache_dir() / "transcripts-raw" / args.encoder, ".txt",
-                             lambda path=path: whisper.transcribe(str(path)))  # type: ignore[attr-defined]
+        text = text_per_file(
+            path,
+            cache_dir() / "transcripts-raw" / args.encoder,
+            ".txt",
+            lambda path=path: whisper.transcribe(str(path)),
+        )  # type: ignore[attr-defined]
         record: dict[str, object] = {"path": str(path), "text": text.strip()}
         if args.words:
-            stored = text_per_file(path, cache_dir() / "word-timings" / args.encoder, ".json",
-                                   lambda path=path: json.dumps(whisper.transcribe_words(str(path))))  # type: ignore[attr-defined]
+            stored = text_per_file(
+                path,
+                cache_dir() / "word-timings" / args.encoder,
+                ".json",
+                lambda path=path: json.dumps(whisper.transcribe_words(str(path))),
+            )  # type: ignore[attr-defined]
             record["words"] = [{"word": w, "start": s, "end": e} for w, s, e in json.loads(stored)]
         if args.json:
             print(json.dumps(record, ensure_ascii=False))

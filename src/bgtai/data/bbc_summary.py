@@ -113,7 +113,9 @@ def align_summary(article: list[str], summary: str) -> tuple[list[str], list[int
     ends = {start + len(s) for start, s in zip(starts, article)}
     ends.update(m.end() for m in _PIECE_END.finditer(body))
     # a summary piece may start after a sentence, after its space, or inside a quote ("OutRage!'s")
-    piece_starts = set(starts) | {e + 1 for e in ends if e < len(body) and body[e] == " "} | {e for e in ends if e < len(body)}
+    piece_starts = (
+        set(starts) | {e + 1 for e in ends if e < len(body) and body[e] == " "} | {e for e in ends if e < len(body)}
+    )
     piece_starts.update(m.start() + 1 for m in _PIECE_END.finditer(body))
 
     text = " ".join(summary.split())
@@ -226,7 +228,9 @@ def count_pairs(root: Path | None = None) -> int:
     """Article files that have a summary file, without reading them (for the catalogue)."""
     base = dataset_root(root, FOLDER)
     return sum(
-        1 for path in (base / "News Articles").glob("*/*.txt") if (base / "Summaries" / path.parent.name / path.name).is_file()
+        1
+        for path in (base / "News Articles").glob("*/*.txt")
+        if (base / "Summaries" / path.parent.name / path.name).is_file()
     )
 
 

@@ -83,7 +83,9 @@ def _summarise(name: str, folder: Path) -> DatasetSummary:
     if name == "bbc_summary":
         pairs = bbc_summary.count_pairs(folder)
         topics = sorted(p.name for p in (folder / "News Articles").iterdir() if p.is_dir())
-        return DatasetSummary(name, str(folder), True, pairs, 0, 0, pairs, f"article/summary pairs; topics: {', '.join(topics)}")
+        return DatasetSummary(
+            name, str(folder), True, pairs, 0, 0, pairs, f"article/summary pairs; topics: {', '.join(topics)}"
+        )
     loader = DATASETS[name]
     # a listing reports missing files instead of failing on them
     takes_policy = "on_missing" in inspect.signature(loader).parameters

@@ -42,11 +42,16 @@ def load_clotho(root: Path | None = None, split: str | None = None, require_audi
                 continue
             captions = tuple(row.values[c].strip() for c in CAPTION_COLUMNS if row.values[c].strip())
             items.append(
-                Item(id=f"{name}/{Path(file_name).stem}", audio=audio, texts=captions, split=name, meta={"file_name": file_name})
+                Item(
+                    id=f"{name}/{Path(file_name).stem}",
+                    audio=audio,
+                    texts=captions,
+                    split=name,
+                    meta={"file_name": file_name},
+                )
             )
     return Dataset("clotho", base, items)
 
 
 def _captions_file(base: Path, split: str) -> Path:
     return base / f"clotho_captions_{split}.csv"
-

@@ -40,6 +40,8 @@ def load_fsdd(root: Path | None = None) -> Dataset:
             raise BadInputError(str(path), "name is not <digit>_<speaker>_<index>")
         digit, speaker, index = match.groups()
         items.append(
-            Item(id=stem, audio=path, texts=(DIGIT_WORDS[int(digit)],), label=digit, group=speaker, meta={"index": index})
+            Item(
+                id=stem, audio=path, texts=(DIGIT_WORDS[int(digit)],), label=digit, group=speaker, meta={"index": index}
+            )
         )
     return Dataset("fsdd", base, items, classes=[str(d) for d in range(10)])

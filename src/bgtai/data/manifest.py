@@ -36,14 +36,20 @@ def load_manifest(
     path = Path(path)
     rows, columns = _read_rows(path)
     asked = {
-        "id": id_col, "audio": audio_col, "image": image_col, "label": label_col,
-        "group": group_col, "fold": fold_col, "split": split_col,
+        "id": id_col,
+        "audio": audio_col,
+        "image": image_col,
+        "label": label_col,
+        "group": group_col,
+        "fold": fold_col,
+        "split": split_col,
     }
     chosen: dict[str, str | None] = {role: _column(path, columns, role, given) for role, given in asked.items()}
     text_cols = _text_columns(path, columns, text_col)
     if chosen["audio"] is None and chosen["image"] is None and not text_cols:
         raise BadInputError(
-            str(path), f"no audio, image or text column (columns: {', '.join(columns) or '(none)'}); name them with audio_col=..."
+            str(path),
+            f"no audio, image or text column (columns: {', '.join(columns) or '(none)'}); name them with audio_col=...",
         )
     used = {c for c in chosen.values() if c is not None} | set(text_cols)
     missing = MissingFiles(path, on_missing)
@@ -110,7 +116,9 @@ def _column(path: Path, columns: list[str], role: str, given: str | None) -> str
     if given is None:
         return _DEFAULTS[role] if _DEFAULTS[role] in columns else None
     if given not in columns:
-        raise BadInputError(str(path), f"no {role} column {given!r}; the manifest has columns: {', '.join(columns) or '(none)'}")
+        raise BadInputError(
+            str(path), f"no {role} column {given!r}; the manifest has columns: {', '.join(columns) or '(none)'}"
+        )
     return given
 
 
@@ -121,7 +129,8 @@ def _text_columns(path: Path, columns: list[str], given: str | Sequence[str] | N
     absent = [n for n in names if n not in columns]
     if absent:
         raise BadInputError(
-            str(path), f"no text column {', '.join(repr(a) for a in absent)}; the manifest has columns: {', '.join(columns)}"
+            str(path),
+            f"no text column {', '.join(repr(a) for a in absent)}; the manifest has columns: {', '.join(columns)}",
         )
     return names
 

@@ -68,7 +68,7 @@ class ManifestSource:
             if unknown:
                 raise ValueError(f"manifest source {value}: unknown keys {unknown}; expected path and kind")
             return cls(str(value.get("path", "")), str(value.get("kind", "")))
-        raise ValueError(f"a manifest source is a path or {{\"path\": ..., \"kind\": ...}}, not {value!r}")
+        raise ValueError(f'a manifest source is a path or {{"path": ..., "kind": ...}}, not {value!r}')
 
 
 def manifest_pairs(source: ManifestSource) -> list[Pair]:
@@ -108,7 +108,9 @@ def manifest_pairs(source: ManifestSource) -> list[Pair]:
         if text is not None and not item.texts:
             problems.append(f"line {row.line}: empty {text}")
     if problems:
-        listed = problems[:MAX_LISTED] + ([f"... and {len(problems) - MAX_LISTED} more"] if len(problems) > MAX_LISTED else [])
+        listed = problems[:MAX_LISTED] + (
+            [f"... and {len(problems) - MAX_LISTED} more"] if len(problems) > MAX_LISTED else []
+        )
         raise BadInputError(str(path), f"{len(problems)} bad row(s) in this {kind} manifest:\n  " + "\n  ".join(listed))
     return [_PAIR_MAKERS[kind](item, path) for item in dataset.items]
 
@@ -123,7 +125,8 @@ def _kind(path: Path, columns: list[str], given: str) -> str:
         if len(matching) != 1:
             header_text = ", ".join(columns) or "(none)"
             problem = (
-                f"columns {header_text} match none of the pair kinds ({'; '.join(MANIFEST_KINDS)})" if not matching
+                f"columns {header_text} match none of the pair kinds ({'; '.join(MANIFEST_KINDS)})"
+                if not matching
                 else f"columns {header_text} match several pair kinds ({'; '.join(matching)}); keep one kind a file"
             )
             raise BadInputError(str(path), f"line 1 (header): {problem}")
@@ -133,10 +136,12 @@ def _kind(path: Path, columns: list[str], given: str) -> str:
     unknown = [c for c in columns if c not in wanted and c not in OPTIONAL_COLUMNS]
     if absent or unknown:
         what = "; ".join(
-            part for part in (
+            part
+            for part in (
                 f"no column {', '.join(repr(c) for c in absent)}" if absent else "",
                 f"unknown column {', '.join(repr(c) for c in unknown)}" if unknown else "",
-            ) if part
+            )
+            if part
         )
         article = "an" if kind[0] in "aeiou" else "a"
         raise BadInputError(
@@ -207,31 +212,57 @@ def _audio_caption(item: Any, manifest: Path) -> Pair:
     from bgtai.data.pairs import Pair
 
     caption = item.texts[0]
-    return Pair("manifest audio caption", f"manifest:{manifest}", _group(item, item.audio), audio=item.audio,
-                caption=caption, audio_caption=caption, label=_label(item, caption))
+    return Pair(
+        "manifest audio caption",
+        f"manifest:{manifest}",
+        _group(item, item.audio),
+        audio=item.audio,
+        caption=caption,
+        audio_caption=caption,
+        label=_label(item, caption),
+    )
 
 
 def _image_caption(item: Any, manifest: Path) -> Pair:
     from bgtai.data.pairs import Pair
 
     caption = item.texts[0]
-    return Pair("manifest picture caption", f"manifest:{manifest}", _group(item, item.image), image=item.image,
-                caption=caption, visual_caption=caption, label=_label(item, caption))
+    return Pair(
+        "manifest picture caption",
+        f"manifest:{manifest}",
+        _group(item, item.image),
+        image=item.image,
+        caption=caption,
+        visual_caption=caption,
+        label=_label(item, caption),
+    )
 
 
 def _audio_image(item: Any, manifest: Path) -> Pair:
     from bgtai.data.pairs import Pair
 
-    return Pair("manifest audio-picture", f"manifest:{manifest}", _group(item, item.audio), audio=item.audio,
-                image=item.image, label=_label(item, None))
+    return Pair(
+        "manifest audio-picture",
+        f"manifest:{manifest}",
+        _group(item, item.audio),
+        audio=item.audio,
+        image=item.image,
+        label=_label(item, None),
+    )
 
 
 def _speech_transcript(item: Any, manifest: Path) -> Pair:
     from bgtai.data.pairs import Pair
 
     transcript = item.texts[0]
-    return Pair("manifest speech transcript", f"manifest:{manifest}", _group(item, item.audio), audio=item.audio,
-                caption=transcript, label=_label(item, f"transcript:{transcript.lower()}"))
+    return Pair(
+        "manifest speech transcript",
+        f"manifest:{manifest}",
+        _group(item, item.audio),
+        audio=item.audio,
+        caption=transcript,
+        label=_label(item, f"transcript:{transcript.lower()}"),
+    )
 
 
 _PAIR_MAKERS: dict[str, Callable[[Any, Path], Pair]] = {

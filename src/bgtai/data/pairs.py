@@ -47,7 +47,14 @@ from bgtai.gloss.view import gloss_view
 from bgtai.strict_fields import require_known_fields
 
 SOURCES: tuple[str, ...] = (
-    "sound_library", "urbansound8k", "tuxpaint", "coco", "fsdd", "asterisk", "class_pairs", "esc50",
+    "sound_library",
+    "urbansound8k",
+    "tuxpaint",
+    "coco",
+    "fsdd",
+    "asterisk",
+    "class_pairs",
+    "esc50",
 )
 CLASS_TEMPLATES: tuple[str, ...] = ("{}", "the sound of {}", "a recording of {}", "{} can be heard")
 
@@ -147,8 +154,14 @@ def build_pairs(options: PairOptions | None = None, root: Path | None = None) ->
     # the manifests first: a bad row fails before the (slower) built-in sources are read
     own = [pair for manifest in options.manifests for pair in manifest_pairs(manifest)]
     builders = {
-        "sound_library": _sound_library, "urbansound8k": _urbansound8k, "tuxpaint": _tuxpaint, "coco": _coco,
-        "fsdd": _fsdd, "asterisk": _asterisk, "class_pairs": _class_pairs, "esc50": _esc50,
+        "sound_library": _sound_library,
+        "urbansound8k": _urbansound8k,
+        "tuxpaint": _tuxpaint,
+        "coco": _coco,
+        "fsdd": _fsdd,
+        "asterisk": _asterisk,
+        "class_pairs": _class_pairs,
+        "esc50": _esc50,
     }
     pairs: list[Pair] = []
     for source in options.sources:
@@ -202,8 +215,15 @@ def _sound_library(options: PairOptions, root: Path | None) -> Iterable[Pair]:
         if item.audio is None or not item.texts:
             continue
         caption = item.texts[0]
-        yield Pair("sound-library caption", "sound_library", f"sound_library:{item.group or item.id}",
-                   audio=item.audio, caption=caption, audio_caption=caption, label=caption)
+        yield Pair(
+            "sound-library caption",
+            "sound_library",
+            f"sound_library:{item.group or item.id}",
+            audio=item.audio,
+            caption=caption,
+            audio_caption=caption,
+            label=caption,
+        )
 
 
 def _class_clips(items: Iterable[Any], per_class: int, seed: int) -> list[Any]:
@@ -220,8 +240,15 @@ def _urbansound8k(options: PairOptions, root: Path | None) -> Iterable[Pair]:
     items = [i for i in load_urbansound8k(_root(root, "urbansound8k")) if i.fold in set(options.urbansound8k_folds)]
     for item in _class_clips(items, options.per_class, options.seed):
         caption = _template(item.id, options.seed).format(class_phrase(item.label))
-        yield Pair("class caption", "urbansound8k", f"urbansound8k:{item.group}", audio=item.audio,
-                   caption=caption, audio_caption=caption, label=f"class:{item.label}")
+        yield Pair(
+            "class caption",
+            "urbansound8k",
+            f"urbansound8k:{item.group}",
+            audio=item.audio,
+            caption=caption,
+            audio_caption=caption,
+            label=f"class:{item.label}",
+        )
 
 
 def _esc50(options: PairOptions, root: Path | None) -> Iterable[Pair]:
@@ -230,8 +257,15 @@ def _esc50(options: PairOptions, root: Path | None) -> Iterable[Pair]:
     items = [i for i in load_esc50(_root(root, "esc50")) if i.fold not in set(options.esc50_exclude_folds)]
     for item in _class_clips(items, options.per_class, options.seed):
         caption = _template(item.id, options.seed).format(class_phrase(item.label))
-        yield Pair("class caption", "esc50", f"esc50:{item.group}", audio=item.audio,
-                   caption=caption, audio_caption=caption, label=f"class:{item.label}")
+        yield Pair(
+            "class caption",
+            "esc50",
+            f"esc50:{item.group}",
+            audio=item.audio,
+            caption=caption,
+            audio_caption=caption,
+            label=f"class:{item.label}",
+        )
 
 
 def _tuxpaint(options: PairOptions, root: Path | None) -> Iterable[Pair]:
@@ -241,29 +275,72 @@ def _tuxpaint(options: PairOptions, root: Path | None) -> Iterable[Pair]:
         description = item.texts[0] if item.texts else None
         group = f"tuxpaint:{item.id}"
         if item.image is not None and item.audio is not None and description:
-            yield Pair("tuxpaint object", "tuxpaint", group, audio=item.audio, image=item.image, caption=description,
-                       audio_caption=description, visual_caption=description, label=f"tuxpaint:{item.id}")
+            yield Pair(
+                "tuxpaint object",
+                "tuxpaint",
+                group,
+                audio=item.audio,
+                image=item.image,
+                caption=description,
+                audio_caption=description,
+                visual_caption=description,
+                label=f"tuxpaint:{item.id}",
+            )
         elif item.image is not None and description:
-            yield Pair("tuxpaint picture description", "tuxpaint", group, image=item.image, caption=description,
-                       visual_caption=description, label=f"tuxpaint:{item.id}")
+            yield Pair(
+                "tuxpaint picture description",
+                "tuxpaint",
+                group,
+                image=item.image,
+                caption=description,
+                visual_caption=description,
+                label=f"tuxpaint:{item.id}",
+            )
         elif item.audio is not None and description:
-            yield Pair("tuxpaint sound description", "tuxpaint", group, audio=item.audio, caption=description,
-                       audio_caption=description, label=f"tuxpaint:{item.id}")
+            yield Pair(
+                "tuxpaint sound description",
+                "tuxpaint",
+                group,
+                audio=item.audio,
+                caption=description,
+                audio_caption=description,
+                label=f"tuxpaint:{item.id}",
+            )
         speech = item.meta.get("speech")
         if speech and description:
-            yield Pair("tuxpaint spoken description", "tuxpaint", group, audio=Path(speech), caption=description,
-                       label=f"tuxpaint:{item.id}")
+            yield Pair(
+                "tuxpaint spoken description",
+                "tuxpaint",
+                group,
+                audio=Path(speech),
+                caption=description,
+                label=f"tuxpaint:{item.id}",
+            )
 
 
 def _coco(options: PairOptions, root: Path | None) -> Iterable[Pair]:
     for item in _coco_items(options, root):
         for caption in item.texts:
-            yield Pair("coco caption", "coco", f"coco:{item.id}", image=item.image, caption=caption,
-                       visual_caption=caption, label=f"coco:{item.id}")
+            yield Pair(
+                "coco caption",
+                "coco",
+                f"coco:{item.id}",
+                image=item.image,
+                caption=caption,
+                visual_caption=caption,
+                label=f"coco:{item.id}",
+            )
             if options.gloss_view:
                 gloss = gloss_view(caption)
-                yield Pair("coco caption gloss", "coco", f"coco:{item.id}", image=item.image, caption=gloss,
-                           visual_caption=gloss, label=f"coco:{item.id}")
+                yield Pair(
+                    "coco caption gloss",
+                    "coco",
+                    f"coco:{item.id}",
+                    image=item.image,
+                    caption=gloss,
+                    visual_caption=gloss,
+                    label=f"coco:{item.id}",
+                )
 
 
 def _fsdd(options: PairOptions, root: Path | None) -> Iterable[Pair]:
@@ -271,8 +348,14 @@ def _fsdd(options: PairOptions, root: Path | None) -> Iterable[Pair]:
 
     items = [i for i in _trainable(options, "fsdd", load_fsdd(_root(root, "fsdd"))) if i.audio is not None and i.texts]
     for item in _pick(items, options.fsdd_max, options.seed, key=lambda i: i.id):
-        yield Pair("fsdd transcript", "fsdd", f"fsdd:{item.group}", audio=item.audio, caption=item.texts[0],
-                   label=f"word:{item.texts[0]}")
+        yield Pair(
+            "fsdd transcript",
+            "fsdd",
+            f"fsdd:{item.group}",
+            audio=item.audio,
+            caption=item.texts[0],
+            label=f"word:{item.texts[0]}",
+        )
 
 
 def _asterisk(options: PairOptions, root: Path | None) -> Iterable[Pair]:
@@ -280,8 +363,14 @@ def _asterisk(options: PairOptions, root: Path | None) -> Iterable[Pair]:
 
     for item in _trainable(options, "asterisk", load_asterisk(_root(root, "asterisk_prompts"))):
         if item.audio is not None and item.texts:
-            yield Pair("asterisk transcript", "asterisk", f"asterisk:{item.id}", audio=item.audio, caption=item.texts[0],
-                       label=f"transcript:{item.texts[0].lower()}")
+            yield Pair(
+                "asterisk transcript",
+                "asterisk",
+                f"asterisk:{item.id}",
+                audio=item.audio,
+                caption=item.texts[0],
+                label=f"transcript:{item.texts[0].lower()}",
+            )
 
 
 def _class_pairs(options: PairOptions, root: Path | None) -> Iterable[Pair]:
@@ -307,6 +396,14 @@ def _class_pairs(options: PairOptions, root: Path | None) -> Iterable[Pair]:
             audio_caption = _template(clip.id, options.seed).format(class_phrase(label))
             # the audio-visual caption describes both (SLAVA's AV captions): the sound's caption, then the picture's
             av_caption = f"{audio_caption}, with {description[:1].lower()}{description[1:]}"
-            yield Pair("class-level audio-picture", "class_pairs", f"urbansound8k:{clip.group}", audio=clip.audio,
-                       image=image, caption=av_caption, audio_caption=audio_caption, visual_caption=description,
-                       label=f"class:{label}")
+            yield Pair(
+                "class-level audio-picture",
+                "class_pairs",
+                f"urbansound8k:{clip.group}",
+                audio=clip.audio,
+                image=image,
+                caption=av_caption,
+                audio_caption=audio_caption,
+                visual_caption=description,
+                label=f"class:{label}",
+            )

@@ -30,7 +30,8 @@ def load_parallel_text(src_path: Path | str, tgt_path: Path | str) -> list[TextP
     targets = _lines(tgt_path)
     if len(sources) != len(targets):
         raise BadInputError(
-            str(src_path), f"has {len(sources)} lines but its parallel file {tgt_path} has {len(targets)}: not line-aligned"
+            str(src_path),
+            f"has {len(sources)} lines but its parallel file {tgt_path} has {len(targets)}: not line-aligned",
         )
     return [TextPair(s, t) for s, t in zip(sources, targets)]
 

@@ -43,4 +43,6 @@ def load_sound_library(root: Path | None = None, on_missing: OnMissing = "error"
             )
         )
     missing.warn()
-    return Dataset("sound_library", base, items, classes=sorted({str(item.label) for item in items}), missing=missing.reports)
+    return Dataset(
+        "sound_library", base, items, classes=sorted({str(item.label) for item in items}), missing=missing.reports
+    )

@@ -187,6 +187,8 @@ def split_rule(dataset: str, fold: int = 0) -> str:
     if fold and dataset in HASHED_DATASETS:  # fold 0 keeps the wording of the default split
         low, high = HASHED_FOLD_BOUNDS[fold], HASHED_FOLD_BOUNDS[fold + 1]
         shared = f"stamps sharing a {_SHARED}" if dataset == "tuxpaint" else f"prompts sharing {_SHARED_SPEECH}"
-        return (f"test fold {fold}, content-grouped: {shared} form one group; groups whose smallest "
-                f"id hashes in [{low}, {high}) are test (about {high - low:.0%})")
+        return (
+            f"test fold {fold}, content-grouped: {shared} form one group; groups whose smallest "
+            f"id hashes in [{low}, {high}) are test (about {high - low:.0%})"
+        )
     return SPLIT_RULES.get(dataset, "no test split defined")

@@ -43,9 +43,7 @@ class Table:
     rows: list[Row]
 
 
-def read_table(
-    path: Path, required: Sequence[str], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL
-) -> Table:
+def read_table(path: Path, required: Sequence[str], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL) -> Table:
     """A CSV/TSV file with a header; a missing column is an error listing those present."""
     if not path.is_file():
         raise BadInputError(str(path), "metadata file not found")

@@ -86,7 +86,9 @@ def _attach_sound(stamps: dict[Path, _Stamp], key: Path, path: Path) -> None:
     head, locale = _split_locale(stamps, key)
     if head is not None and locale is not None:
         if head.name.endswith("_desc"):
-            stamps.setdefault(head.with_name(head.name[: -len("_desc")]), _Stamp()).localised[f"speech.{locale}"] = str(path)
+            stamps.setdefault(head.with_name(head.name[: -len("_desc")]), _Stamp()).localised[f"speech.{locale}"] = str(
+                path
+            )
         else:
             stamps[head].localised[f"sound.{locale}"] = str(path)
         return

@@ -63,7 +63,9 @@ AISFX_VERSION = "0.1.2"
 # a declared dependency: it is installed without its dependencies, and only its checkpoint and
 # network code (torch alone) are used
 INSTALL_COMMAND = f'pip install --no-deps "aisfx=={AISFX_VERSION}"'
-MISSING_WEIGHTS = f"aiSFX weights not found (encoder aisfx, the default for sound): install them with `{INSTALL_COMMAND}`"
+MISSING_WEIGHTS = (
+    f"aiSFX weights not found (encoder aisfx, the default for sound): install them with `{INSTALL_COMMAND}`"
+)
 
 
 def checkpoint_path() -> Path | None:

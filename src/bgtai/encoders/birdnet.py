@@ -141,7 +141,8 @@ class BirdNetEncoder(Encoder):
         if len(inputs) != 1 or int(inputs[0]["shape"][-1]) != WINDOW:
             raise RuntimeError(f"{path.name}: expected one input of {WINDOW} samples, got {inputs}")
         found = [
-            d for d in interpreter.get_tensor_details()
+            d
+            for d in interpreter.get_tensor_details()
             if EMBEDDING_TENSOR in d["name"] and int(d["shape"][-1]) == EMBEDDING_DIM and d["dtype"] == np.float32
         ]
         if len(found) != 1:

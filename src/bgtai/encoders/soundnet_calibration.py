@@ -84,8 +84,10 @@ def load_calibration() -> dict[str, np.ndarray]:
     """The stored statistics: {objects,places}_{mean,std} float32 arrays."""
     path = calibration_path()
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: SoundNet head calibration missing; "
-                                "rebuild it with `python -m bgtai.encoders.soundnet_calibration`")
+        raise FileNotFoundError(
+            f"{path}: SoundNet head calibration missing; "
+            "rebuild it with `python -m bgtai.encoders.soundnet_calibration`"
+        )
     with np.load(path, allow_pickle=False) as data:
         return {key: data[key] for key in data.files}
 

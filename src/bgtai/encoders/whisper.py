@@ -84,8 +84,12 @@ class _WhisperEncoder(Encoder):
 
     def settings(self) -> dict[str, Any]:
         settings: dict[str, Any] = {
-            "model": self.model_id, "sample_rate": SAMPLE_RATE, "window_s": WINDOW_SECONDS,
-            "mel_frames": MEL_FRAMES, "frame_samples": SAMPLES_PER_FRAME, "compute_type": "float32",
+            "model": self.model_id,
+            "sample_rate": SAMPLE_RATE,
+            "window_s": WINDOW_SECONDS,
+            "mel_frames": MEL_FRAMES,
+            "frame_samples": SAMPLES_PER_FRAME,
+            "compute_type": "float32",
             "features": "faster_whisper.FeatureExtractor",
         }
         # Only the clip path adds keys: the 30 s path's settings (so its cache key) stay as they were,

@@ -387,7 +387,9 @@ def build_model(variant: Variant, unsigned_weights: bool = True) -> Any:
             if name == embedding:
                 node.input[i] = _EMBEDDING
     del graph.input[:], graph.output[:], graph.value_info[:]
-    graph.input.append(helper.make_tensor_value_info(_INPUT, onnx.TensorProto.FLOAT, ["batch", 1, PATCH_FRAMES, N_MELS]))
+    graph.input.append(
+        helper.make_tensor_value_info(_INPUT, onnx.TensorProto.FLOAT, ["batch", 1, PATCH_FRAMES, N_MELS])
+    )
     graph.output.append(helper.make_tensor_value_info(_EMBEDDING, onnx.TensorProto.FLOAT, ["batch", EMBEDDING_DIM]))
     graph.output.append(helper.make_tensor_value_info(_LOGITS, onnx.TensorProto.FLOAT, ["batch", N_CLASSES]))
     if variant == "float":
@@ -433,7 +435,9 @@ def release_sessions() -> None:
         _SESSIONS.clear()
 
 
-def run_patches(patches: np.ndarray, variant: Variant, threads: int, batch: int = _PATCH_BATCH) -> tuple[np.ndarray, np.ndarray]:
+def run_patches(
+    patches: np.ndarray, variant: Variant, threads: int, batch: int = _PATCH_BATCH
+) -> tuple[np.ndarray, np.ndarray]:
     """(embeddings (N, 1024), logits (N, 521)) of (N, 96, 64) patches, `batch` patches per call."""
     runner = session(variant, threads)
     embeddings, logits = [], []

@@ -41,8 +41,12 @@ def alignment_settings(command: str) -> dict[str, str] | None:
     frames = int(values.get("data.max_audio_frames", "0") or 0)
     audio = "whole clips" if frames <= 0 else f"first {frames} block(s), {AISFX_BLOCK_S * (frames + 1) / 2:.1f} s"
     labels = {"total": "CE + SP", "ce": "CE", "sp": "SP", "l2": "L2"}
-    return {"loss": labels.get(loss, loss), "D": "yes" if "--ds-net" in words else "no", "audio": audio,
-            "result filter": "yes" if "--result-filter" in words else "no"}
+    return {
+        "loss": labels.get(loss, loss),
+        "D": "yes" if "--ds-net" in words else "no",
+        "audio": audio,
+        "result filter": "yes" if "--result-filter" in words else "no",
+    }
 
 
 def render_ablation(records: Sequence[EvalRecord], link: Callable[[Path], str]) -> list[str]:
@@ -62,9 +66,11 @@ def render_ablation(records: Sequence[EvalRecord], link: Callable[[Path], str]) 
     lines = [
         "## Alignment ablation (BGTAI Table 4 as far as our data allows)",
         "",
-        ("Settings are read from each model's training command. Audio duration: aiSFX blocks overlap by half, so "
-         "N blocks span (N+1)/2 x 2.32 s; most training clips here are one or two blocks long, which limits what "
-         "cutting them can show. FID and IS (generation) are not measured."),
+        (
+            "Settings are read from each model's training command. Audio duration: aiSFX blocks overlap by half, so "
+            "N blocks span (N+1)/2 x 2.32 s; most training clips here are one or two blocks long, which limits what "
+            "cutting them can show. FID and IS (generation) are not measured."
+        ),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),

@@ -75,5 +75,10 @@ def load_zeroshot_set(name: str) -> ClassificationSet:
     if name not in ZEROSHOT_FOLDS:
         return data
     keep = np.flatnonzero(data.folds == ZEROSHOT_FOLDS[name])
-    return replace(data, inputs=[data.inputs[i] for i in keep], labels=data.labels[keep],
-                   groups=data.groups[keep], folds=data.folds[keep])
+    return replace(
+        data,
+        inputs=[data.inputs[i] for i in keep],
+        labels=data.labels[keep],
+        groups=data.groups[keep],
+        folds=data.folds[keep],
+    )

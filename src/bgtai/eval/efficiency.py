@@ -57,8 +57,13 @@ class EpochScores:
     cpu_seconds: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"epoch": self.epoch, "seconds": self.seconds, "cpu_seconds": self.cpu_seconds, "pairs": self.pairs,
-                **self.metrics}
+        return {
+            "epoch": self.epoch,
+            "seconds": self.seconds,
+            "cpu_seconds": self.cpu_seconds,
+            "pairs": self.pairs,
+            **self.metrics,
+        }
 
 
 def read_snapshots(run: str | Path) -> list[Snapshot]:
@@ -132,9 +137,11 @@ def evaluation_sets(front_end: str, progress: bool = True) -> dict[str, tuple[Cl
     from bgtai.eval.datasets import load_classification_set, load_zeroshot_set
 
     sets = {}
-    for key, data in (("esc50", load_zeroshot_set("esc50")),
-                      ("urbansound8k-fold10", load_zeroshot_set("urbansound8k")),
-                      ("probe:urbansound8k", load_classification_set("urbansound8k"))):
+    for key, data in (
+        ("esc50", load_zeroshot_set("esc50")),
+        ("urbansound8k-fold10", load_zeroshot_set("urbansound8k")),
+        ("probe:urbansound8k", load_classification_set("urbansound8k")),
+    ):
         features = encode_sequence("audio", data.inputs, encoder=front_end, progress=progress).features
         sets[key] = (data, list(features))
     return sets
@@ -159,7 +166,9 @@ def efficiency_curves(
         for snapshot in items:
             probe = snapshot.epoch % probe_every == 0 or snapshot is items[-1]
             metrics = score_snapshot(load_model(snapshot.model), sets, probe)
-            curves[name].append(EpochScores(snapshot.epoch, snapshot.seconds, snapshot.pairs, metrics, snapshot.cpu_seconds))
+            curves[name].append(
+                EpochScores(snapshot.epoch, snapshot.seconds, snapshot.pairs, metrics, snapshot.cpu_seconds)
+            )
             if progress is not None:
                 shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
                 cpu = "" if snapshot.cpu_seconds is None else f", {snapshot.cpu_seconds:.0f} s CPU"
@@ -193,17 +202,21 @@ def plot_curves(curves: dict[str, list[EpochScores]], path: str | Path, title: s
 
     metrics = [m for m in METRICS if any(m in p.metrics for points in curves.values() for p in points)]
     axes_x: list[tuple[str, Callable[[EpochScores], float | None]]] = [
-        ("epoch", lambda p: p.epoch), ("training wall time (s)", lambda p: p.seconds)]
+        ("epoch", lambda p: p.epoch),
+        ("training wall time (s)", lambda p: p.seconds),
+    ]
     if all(p.cpu_seconds is not None for points in curves.values() for p in points):
         axes_x.append(("training CPU time (s, one thread)", lambda p: p.cpu_seconds))
-    figure, axes = plt.subplots(len(metrics), len(axes_x), figsize=(5.2 * len(axes_x), 3.2 * len(metrics)),
-                                squeeze=False)
+    figure, axes = plt.subplots(
+        len(metrics), len(axes_x), figsize=(5.2 * len(axes_x), 3.2 * len(metrics)), squeeze=False
+    )
     for row, metric in enumerate(metrics):
         for name, points in curves.items():
             kept = [p for p in points if metric in p.metrics]
             for column, (_, x_of) in enumerate(axes_x):
-                axes[row, column].plot([x_of(p) for p in kept], [p.metrics[metric] for p in kept], marker="o",
-                                       label=name)
+                axes[row, column].plot(
+                    [x_of(p) for p in kept], [p.metrics[metric] for p in kept], marker="o", label=name
+                )
         axes[row, 0].set_ylabel(METRIC_LABELS[metric], fontsize=8)
         for column, (label, _) in enumerate(axes_x):
             axes[row, column].set_xlabel(label)

@@ -24,8 +24,10 @@ def render_efficiency(records: Sequence[EvalRecord], link: Callable[[Path], str]
         curves = record.details.get("curves", {}) if isinstance(record.details, dict) else {}
         source = f"[{link(record.path)}]({link(record.path)})" if record.path is not None else "(not saved)"
         lines += [
-            (f"Recipe {record.model}; protocol: `{record.protocol}`. Each cell: last epoch (best epoch). "
-             f"Source: {source}, made by `{record.command}`."),
+            (
+                f"Recipe {record.model}; protocol: `{record.protocol}`. Each cell: last epoch (best epoch). "
+                f"Source: {source}, made by `{record.command}`."
+            ),
             "",
         ]
         header = ["configuration", "wall time (s)", "CPU time (s)", "CPU time vs base", "pairs trained"]
@@ -36,8 +38,13 @@ def render_efficiency(records: Sequence[EvalRecord], link: Callable[[Path], str]
             seconds = record.metrics.get(f"{name}/seconds", float("nan"))
             cpu = record.metrics.get(f"{name}/cpu_seconds")
             ratio = f"{cpu / base_cpu:.2f}x" if cpu is not None and base_cpu else ""
-            cells = [name, f"{seconds:.0f}", "" if cpu is None else f"{cpu:.0f}", ratio,
-                     f"{record.metrics.get(f'{name}/pairs', 0):.0f}"]
+            cells = [
+                name,
+                f"{seconds:.0f}",
+                "" if cpu is None else f"{cpu:.0f}",
+                ratio,
+                f"{record.metrics.get(f'{name}/pairs', 0):.0f}",
+            ]
             for metric in METRICS:
                 last, best = record.metrics.get(f"{name}/{metric}"), record.metrics.get(f"{name}/best-{metric}")
                 cells.append("" if last is None else f"{last:.4f} ({best:.4f})")

@@ -85,8 +85,11 @@ def training_provenance(spec: str) -> dict[str, Any]:
         data = _training_record(spec)
         if data is None:
             return {}
-        return {"recipe": str(data["recipe"]["name"]), "stages": len(data["recipe"]["stages"]),
-                "trained_by": str(data["command"])}
+        return {
+            "recipe": str(data["recipe"]["name"]),
+            "stages": len(data["recipe"]["stages"]),
+            "trained_by": str(data["command"]),
+        }
     except (OSError, ValueError, KeyError, TypeError):
         return {}  # provenance is a courtesy: an unreadable file must not stop an evaluation
 
@@ -100,7 +103,9 @@ def trained_test_fold(spec: str) -> int | None:
             return None
         data = record["recipe"].get("data", {})
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ModelUnavailableError(f"{path}: unreadable training record ({error}); its test fold is unknown") from error
+        raise ModelUnavailableError(
+            f"{path}: unreadable training record ({error}); its test fold is unknown"
+        ) from error
     fold = data.get("test_fold", 0) if isinstance(data, dict) else 0
     if not isinstance(fold, int) or isinstance(fold, bool):
         raise ModelUnavailableError(f"{path}: data.test_fold is {fold!r}, not a fold number")

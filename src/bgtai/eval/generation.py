@@ -136,9 +136,15 @@ def picture_features(images: Sequence[Any]) -> np.ndarray:
     return np.asarray(embed.encode("image", list(images), encoder=FEATURES, normalize=True), dtype=np.float32)
 
 
-def generate_for(model: Any, generator: ImageGenerator, sound_paths: Sequence[Path], candidates: int, seed: int,
-                 prompts: Callable[[np.ndarray], tuple[str, ...]] | None = None,
-                 progress: Callable[[str], None] = print) -> tuple[np.ndarray, list[list[Image.Image]], np.ndarray]:
+def generate_for(
+    model: Any,
+    generator: ImageGenerator,
+    sound_paths: Sequence[Path],
+    candidates: int,
+    seed: int,
+    prompts: Callable[[np.ndarray], tuple[str, ...]] | None = None,
+    progress: Callable[[str], None] = print,
+) -> tuple[np.ndarray, list[list[Image.Image]], np.ndarray]:
     """Sound vectors (S, D), each sound's N candidates, and the joint model's scores (S, N) of them."""
     vectors = np.asarray(model.encode("audio", list(sound_paths)), dtype=np.float32)
     pictures: list[list[Image.Image]] = []
@@ -146,7 +152,7 @@ def generate_for(model: Any, generator: ImageGenerator, sound_paths: Sequence[Pa
     batched = getattr(generator, "generate_many", None)
     if batched is not None and prompts is None:  # one big batch is much faster on a CPU than a call per sound
         flat = batched(np.repeat(vectors, candidates, axis=0), seed)
-        pictures = [flat[i * candidates:(i + 1) * candidates] for i in range(len(sound_paths))]
+        pictures = [flat[i * candidates : (i + 1) * candidates] for i in range(len(sound_paths))]
         progress(f"generated {len(flat)} pictures for {len(sound_paths)} sounds")
     else:
         for index, (path, vector) in enumerate(zip(sound_paths, vectors)):
@@ -159,19 +165,26 @@ def generate_for(model: Any, generator: ImageGenerator, sound_paths: Sequence[Pa
     return vectors, pictures, scores
 
 
-def evaluate_two_choice(model: Any, generator: ImageGenerator, settings: GenerationSettings,
-                        prompts: Callable[[np.ndarray], tuple[str, ...]] | None = None,
-                        progress: Callable[[str], None] = print) -> tuple[dict[str, float], dict[str, Any], list]:
+def evaluate_two_choice(
+    model: Any,
+    generator: ImageGenerator,
+    settings: GenerationSettings,
+    prompts: Callable[[np.ndarray], tuple[str, ...]] | None = None,
+    progress: Callable[[str], None] = print,
+) -> tuple[dict[str, float], dict[str, Any], list]:
     """Two-choice, rerank gain and control on ESC-50 sounds; also returns the pictures for a figure."""
     sounds = esc50_sounds(settings.per_class, settings.seed)
     classes = sorted({sound.label for sound in sounds})
     index = {name: i for i, name in enumerate(classes)}
     own = np.array([index[sound.label] for sound in sounds])
     partner, control = shuffled_partners([sound.label for sound in sounds], settings.seed)
-    progress(f"two-choice test: {len(sounds)} ESC-50 sounds of {len(classes)} judge-visible classes, "
-             f"{settings.candidates} candidates each")
-    _, pictures, scores = generate_for(model, generator, [s.path for s in sounds], settings.candidates, settings.seed,
-                                       prompts, progress)
+    progress(
+        f"two-choice test: {len(sounds)} ESC-50 sounds of {len(classes)} judge-visible classes, "
+        f"{settings.candidates} candidates each"
+    )
+    _, pictures, scores = generate_for(
+        model, generator, [s.path for s in sounds], settings.candidates, settings.seed, prompts, progress
+    )
     flat = [image for images in pictures for image in images]
     judged = (judge_vectors(flat) @ class_vectors(classes).T).reshape(len(sounds), settings.candidates, len(classes))
     n = settings.candidates
@@ -192,9 +205,14 @@ def evaluate_two_choice(model: Any, generator: ImageGenerator, settings: Generat
         "judged_top1_chance": 1.0 / len(classes),
     }
     details = {
-        "sounds": [str(s.path.name) for s in sounds], "labels": [s.label for s in sounds], "classes": classes,
-        "partners": partner.tolist(), "controls": control.tolist(), "top_index": top.tolist(),
-        "top_passes": passes[rows, top].astype(int).tolist(), "judge": JUDGE,
+        "sounds": [str(s.path.name) for s in sounds],
+        "labels": [s.label for s in sounds],
+        "classes": classes,
+        "partners": partner.tolist(),
+        "controls": control.tolist(),
+        "top_index": top.tolist(),
+        "top_passes": passes[rows, top].astype(int).tolist(),
+        "judge": JUDGE,
         "per_class_two_choice": {name: float(passes[rows, top][own == i].mean()) for i, name in enumerate(classes)},
     }
     figure = [(f"{s.label} ({s.path.name})", pictures[i], scores[i]) for i, s in enumerate(sounds)]
@@ -208,14 +226,19 @@ def tuxpaint_test_sounds(limit: int) -> list[tuple[Path, Path, str]]:
 
     items = list(load_tuxpaint().items)
     test = ids_in_test("tuxpaint", items)
-    chosen = sorted((i for i in items if str(i.id) in test and i.audio is not None and i.image is not None),
-                    key=lambda i: str(i.id))
+    chosen = sorted(
+        (i for i in items if str(i.id) in test and i.audio is not None and i.image is not None), key=lambda i: str(i.id)
+    )
     return [(Path(i.audio), Path(i.image), str(i.id)) for i in chosen[:limit]]
 
 
-def evaluate_distances(model: Any, generator: ImageGenerator, settings: GenerationSettings,
-                       prompts: Callable[[np.ndarray], tuple[str, ...]] | None = None,
-                       progress: Callable[[str], None] = print) -> tuple[dict[str, float], dict[str, Any]]:
+def evaluate_distances(
+    model: Any,
+    generator: ImageGenerator,
+    settings: GenerationSettings,
+    prompts: Callable[[np.ndarray], tuple[str, ...]] | None = None,
+    progress: Callable[[str], None] = print,
+) -> tuple[dict[str, float], dict[str, Any]]:
     """Fréchet distance to the real held-out pictures, and the paired own-vs-other picture test."""
     from bgtai.generate.pictures import picture_set
 
@@ -223,8 +246,9 @@ def evaluate_distances(model: Any, generator: ImageGenerator, settings: Generati
     if len(stamps) < 3:
         return {}, {"distance_skipped": f"only {len(stamps)} Tux Paint test stamps with sound and picture"}
     progress(f"distance measures: {len(stamps)} Tux Paint test sounds")
-    _, pictures, scores = generate_for(model, generator, [s[0] for s in stamps], settings.candidates,
-                                       settings.seed + 10_000, prompts, progress)
+    _, pictures, scores = generate_for(
+        model, generator, [s[0] for s in stamps], settings.candidates, settings.seed + 10_000, prompts, progress
+    )
     chosen = [pictures[i][int(np.argmax(scores[i]))] for i in range(len(stamps))]
     generated = picture_features(chosen)
     # real pictures go in as files: the encoder's own preprocessing (shorter side to 224, centre crop) and its
@@ -235,7 +259,9 @@ def evaluate_distances(model: Any, generator: ImageGenerator, settings: Generati
     train = picture_features([p.path for p in picture_set("train")][: len(held_out)])
     rng = np.random.default_rng(settings.seed)
     other = np.array([rng.choice([j for j in range(len(stamps)) if j != i]) for i in range(len(stamps))])
-    control = np.array([rng.choice([j for j in range(len(stamps)) if j not in (i, other[i])]) for i in range(len(stamps))])
+    control = np.array(
+        [rng.choice([j for j in range(len(stamps)) if j not in (i, other[i])]) for i in range(len(stamps))]
+    )
     own_cos = np.sum(generated * real_own, axis=1)
     other_cos = np.sum(generated * real_own[other], axis=1)
     control_own = np.sum(generated[control] * real_own, axis=1)
@@ -246,6 +272,9 @@ def evaluate_distances(model: Any, generator: ImageGenerator, settings: Generati
         "paired_match": float(np.mean(own_cos > other_cos)),
         "paired_match_control": float(np.mean(control_own > control_other)),
     }
-    details = {"tuxpaint_stamps": [s[2] for s in stamps], "fid_pictures": {"generated": len(chosen),
-               "held_out": len(held_out), "real_train": len(train)}, "features": f"{FEATURES} pooled, unit length"}
+    details = {
+        "tuxpaint_stamps": [s[2] for s in stamps],
+        "fid_pictures": {"generated": len(chosen), "held_out": len(held_out), "real_train": len(train)},
+        "features": f"{FEATURES} pooled, unit length",
+    }
     return metrics, details

@@ -65,7 +65,12 @@ def chance_of(record: EvalRecord, metric: str) -> float | None:
     if metric in chance:
         return float(chance[metric])
     queries = record.details.get("queries") if isinstance(record.details, dict) else None
-    if metric == "MRR" and isinstance(queries, int) and queries > 0 and record.dataset.startswith("tuxpaint-sound-image"):
+    if (
+        metric == "MRR"
+        and isinstance(queries, int)
+        and queries > 0
+        and record.dataset.startswith("tuxpaint-sound-image")
+    ):
         return sum(1.0 / k for k in range(1, queries + 1)) / queries  # one right item in a gallery of `queries`
     return None
 
@@ -76,18 +81,29 @@ def read_with_care(found: dict[tuple[str, str, str], EvalRecord]) -> str:
     details = zeroshot.details if zeroshot is not None and isinstance(zeroshot.details, dict) else {}
     unnamed, items = details.get("unnamed_classes"), details.get("unnamed_items")
     classes = len(details.get("per_class", {}))
-    named = (f"AudioSet's and ImageNet's label lists name {classes - len(unnamed)} of ESC-50's {classes} classes "
-             f"closely (some label synonym within MiniLM cosine {NAMED_THRESHOLD} of the class name), "
-             "so ESC-50 zero-shot through the bridges is zero-shot in "
-             f"training data, not in label knowledge; the row below it is the {len(unnamed)} unnamed classes "
-             f"({items} clips: {', '.join(unnamed)}). ") if unnamed is not None and classes else ""
+    named = (
+        (
+            f"AudioSet's and ImageNet's label lists name {classes - len(unnamed)} of ESC-50's {classes} classes "
+            f"closely (some label synonym within MiniLM cosine {NAMED_THRESHOLD} of the class name), "
+            "so ESC-50 zero-shot through the bridges is zero-shot in "
+            f"training data, not in label knowledge; the row below it is the {len(unnamed)} unnamed classes "
+            f"({items} clips: {', '.join(unnamed)}). "
+        )
+        if unnamed is not None and classes
+        else ""
+    )
     sound_picture = found.get((TRAINED, "retrieval", "tuxpaint-sound-image A->I"))
     queries = sound_picture.details.get("queries") if sound_picture is not None else None
-    small = (f"Tux Paint sound->picture has {queries} content-clean test objects: one hit moves R@1 by "
-             f"{1 / queries:.3f}.") if isinstance(queries, int) and queries else ""
-    return ("Read with care: " + named + "The default's training settings (learning rate 3e-4, dropout 0.5, residual "
-            "scale 0.5) were chosen among six variants by looking at these same held-out figures, so its column is "
-            "optimistic; the ablation columns and the seed runs below show how much such choices move them. " + small)
+    small = (
+        (f"Tux Paint sound->picture has {queries} content-clean test objects: one hit moves R@1 by {1 / queries:.3f}.")
+        if isinstance(queries, int) and queries
+        else ""
+    )
+    return (
+        "Read with care: " + named + "The default's training settings (learning rate 3e-4, dropout 0.5, residual "
+        "scale 0.5) were chosen among six variants by looking at these same held-out figures, so its column is "
+        "optimistic; the ablation columns and the seed runs below show how much such choices move them. " + small
+    )
 
 
 def grounded_found(records: Sequence[EvalRecord]) -> dict[tuple[str, str, str], EvalRecord]:
@@ -147,11 +163,14 @@ def brief_caveats(found: dict[tuple[str, str, str], EvalRecord]) -> list[str]:
     unnamed, classes = details.get("unnamed_classes"), len(details.get("per_class", {}))
     lines = []
     if unnamed is not None and classes:
-        lines.append(f"The bridges' label lists (AudioSet, ImageNet) name {classes - len(unnamed)} of ESC-50's "
-                     f"{classes} classes, so its zero-shot is zero-shot in data, not in label knowledge; the next "
-                     f"row is the {len(unnamed)} unnamed classes.")
-    lines.append("The default's settings were chosen among six variants on these same test figures: its column is "
-                 "optimistic.")
+        lines.append(
+            f"The bridges' label lists (AudioSet, ImageNet) name {classes - len(unnamed)} of ESC-50's "
+            f"{classes} classes, so its zero-shot is zero-shot in data, not in label knowledge; the next "
+            f"row is the {len(unnamed)} unnamed classes."
+        )
+    lines.append(
+        "The default's settings were chosen among six variants on these same test figures: its column is optimistic."
+    )
     sound_picture = found.get((TRAINED, "retrieval", "tuxpaint-sound-image A->I"))
     queries = sound_picture.details.get("queries") if sound_picture is not None else None
     if isinstance(queries, int) and queries:
@@ -159,8 +178,11 @@ def brief_caveats(found: dict[tuple[str, str, str], EvalRecord]) -> list[str]:
     return lines
 
 
-def render_grounded_headline(records: Sequence[EvalRecord], link: Callable[[Path], str],
-                             heading: str = "## Headline: the default joint space beside its baselines") -> list[str]:
+def render_grounded_headline(
+    records: Sequence[EvalRecord],
+    link: Callable[[Path], str],
+    heading: str = "## Headline: the default joint space beside its baselines",
+) -> list[str]:
     found = grounded_found(records)
     columns = [c for c in (TRAINED, *BASELINES, *ABLATIONS) if any(key[0] == c for key in found)]
     if TRAINED not in columns:
@@ -168,12 +190,14 @@ def render_grounded_headline(records: Sequence[EvalRecord], link: Callable[[Path
     lines = [
         heading,
         "",
-        ("`default` is the grounded model (`bgtai train --recipe default`: concept bridges plus a residual tower "
-         "per modality); `bridges` is the same space with no training at all; `ridge-baseline` is a ridge map from "
-         "the same frozen features, fitted on the same training pairs. All on the content-clean test splits "
-         "(`bgtai.data.splits`); ESC-50 is never trained on; UrbanSound8K fold 10 clips are not, but folds 1-3 "
-         "are, so its classes are seen. **Bold**: the best model of the row; a trained cell marked `(not above "
-         "baselines)` does not beat both the bridges and the ridge baseline. Made by `scripts/grounded_results.sh`."),
+        (
+            "`default` is the grounded model (`bgtai train --recipe default`: concept bridges plus a residual tower "
+            "per modality); `bridges` is the same space with no training at all; `ridge-baseline` is a ridge map from "
+            "the same frozen features, fitted on the same training pairs. All on the content-clean test splits "
+            "(`bgtai.data.splits`); ESC-50 is never trained on; UrbanSound8K fold 10 clips are not, but folds 1-3 "
+            "are, so its classes are seen. **Bold**: the best model of the row; a trained cell marked `(not above "
+            "baselines)` does not beat both the bridges and the ridge baseline. Made by `scripts/grounded_results.sh`."
+        ),
         "",
         read_with_care(found),
         "",
@@ -187,10 +211,17 @@ def render_grounded_headline(records: Sequence[EvalRecord], link: Callable[[Path
         lines.append(f"| {row.label} | " + " | ".join(cells) + f" | {chance_text} | {goal_text} |")
     seeds = other_seeds(records)
     if seeds:
-        lines += ["", "The same recipe with other seeds (`bgtai train --recipe default --set seed=N`; seed 0 is the column "
-                  "above), to read the differences against:", ""]
+        lines += [
+            "",
+            "The same recipe with other seeds (`bgtai train --recipe default --set seed=N`; seed 0 is the column "
+            "above), to read the differences against:",
+            "",
+        ]
         for model, values in sorted(seeds.items()):
-            shown = [f"{label} {values[(dataset, metric)]:.4f}" for label, _, dataset, metric, _ in MEASURES
-                     if (dataset, metric) in values]
+            shown = [
+                f"{label} {values[(dataset, metric)]:.4f}"
+                for label, _, dataset, metric, _ in MEASURES
+                if (dataset, metric) in values
+            ]
             lines.append(f"- `{model}`: " + "; ".join(shown))
     return lines + [""]

@@ -54,21 +54,28 @@ def render_joint_summary(records: Sequence[EvalRecord], link: Callable[[Path], s
     for record in default_split:
         rows.setdefault(record.model, {})[(record.task, record.dataset)] = record
     tux = [r.details.get("queries") for r in default_split if r.dataset == "tuxpaint-sound-image A->I"]
-    small = f" (Tux Paint sound->picture has {tux[0]} test queries: one hit moves R@1 by {1 / tux[0]:.3f})" if (
-        tux and isinstance(tux[0], int) and tux[0] > 0) else ""
+    small = (
+        f" (Tux Paint sound->picture has {tux[0]} test queries: one hit moves R@1 by {1 / tux[0]:.3f})"
+        if (tux and isinstance(tux[0], int) and tux[0] > 0)
+        else ""
+    )
     lines = [
         "## Joint space: one row per trained model (`zeroshot` and `retrieval`)",
         "",
-        (f"Retrieval is scored on the test split of `bgtai.data.splits` (test fold 0), items training never "
-         f"saw{small}. Every figure links to its JSON file, which names the evaluation and the training command; "
-         "the per-task tables below hold the other metrics and directions."),
+        (
+            f"Retrieval is scored on the test split of `bgtai.data.splits` (test fold 0), items training never "
+            f"saw{small}. Every figure links to its JSON file, which names the evaluation and the training command; "
+            "the per-task tables below hold the other metrics and directions."
+        ),
         "",
-        ("The split column says which test split a row's Tux Paint and Asterisk figures were scored on: "
-         "`content-clean` (items sharing a sound, picture or caption grouped on one side) or `per-id (leaky)`, "
-         "the first wave's rule, under which 8 of the 39 Tux Paint sound->picture test sounds and 66 test "
-         "descriptions equalled a training item's: those rows' Tux Paint and Asterisk figures are inflated by "
-         "the leak (their models were not kept, so they are not rescored). Zero-shot, COCO and FSDD figures "
-         "did not depend on it (COCO and FSDD share no content across their official sides)."),
+        (
+            "The split column says which test split a row's Tux Paint and Asterisk figures were scored on: "
+            "`content-clean` (items sharing a sound, picture or caption grouped on one side) or `per-id (leaky)`, "
+            "the first wave's rule, under which 8 of the 39 Tux Paint sound->picture test sounds and 66 test "
+            "descriptions equalled a training item's: those rows' Tux Paint and Asterisk figures are inflated by "
+            "the leak (their models were not kept, so they are not rescored). Zero-shot, COCO and FSDD figures "
+            "did not depend on it (COCO and FSDD share no content across their official sides)."
+        ),
         "",
         "| model | recipe | split | " + " | ".join(header for header, *_ in COLUMNS) + " |",
         "|" + "---|" * (len(COLUMNS) + 3),
@@ -132,8 +139,9 @@ def training_setting(trained_by: str) -> str:
     return shlex.join(kept)
 
 
-def paired_bootstrap_interval(a: np.ndarray, b: np.ndarray, samples: int = BOOTSTRAP_SAMPLES,
-                              seed: int = 0) -> tuple[float, float]:
+def paired_bootstrap_interval(
+    a: np.ndarray, b: np.ndarray, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> tuple[float, float]:
     """95 % interval of mean(a) - mean(b) over items resampled with replacement (a[i], b[i]: one item)."""
     rng = np.random.default_rng(seed)
     index = rng.integers(0, len(a), size=(samples, len(a)))
@@ -187,8 +195,12 @@ def stage_comparison(records: Sequence[EvalRecord]) -> list[str]:
             taking_part = [n for n in sorted(folds_of) if folds <= folds_of[n]]
             single = [n for n in taking_part if recipes[n].stages == 1]
             two = [n for n in taking_part if recipes[n].stages >= 2]
-            if not single or not two or any(
-                len({len(recipes[n].ranks[f][d]) for n in taking_part for d in AUDIO_VISUAL}) != 1 for f in folds
+            if (
+                not single
+                or not two
+                or any(
+                    len({len(recipes[n].ranks[f][d]) for n in taking_part for d in AUDIO_VISUAL}) != 1 for f in folds
+                )
             ):
                 continue  # one kind missing, or different objects on a fold: not comparable object by object
             objects = sum(len(recipes[single[0]].ranks[f][AUDIO_VISUAL[0]]) for f in folds)
@@ -201,9 +213,7 @@ def stage_comparison(records: Sequence[EvalRecord]) -> list[str]:
         """Per object, the mean reciprocal rank of its sound->picture and picture->sound queries.
 
         The two queries of one object are not independent, so the bootstrap resamples objects."""
-        return np.concatenate([
-            np.mean([1.0 / recipes[name].ranks[f][d] for d in AUDIO_VISUAL], axis=0) for f in folds
-        ])
+        return np.concatenate([np.mean([1.0 / recipes[name].ranks[f][d] for d in AUDIO_VISUAL], axis=0) for f in folds])
 
     def sound_to_picture_r10(name: str) -> float:
         ranks = np.concatenate([recipes[name].ranks[f][AUDIO_VISUAL[0]] for f in folds])
@@ -215,24 +225,30 @@ def stage_comparison(records: Sequence[EvalRecord]) -> list[str]:
     verdict = "reproduced" if low > 0 else "reversed" if high < 0 else "not resolved"
     fold_words = f"test fold {folds[0]}" if len(folds) == 1 else f"test folds {', '.join(map(str, folds))} pooled"
     lines = [
-        (f"**Single stage vs two stage (SLAVA's claim) on audio<->visual retrieval: {verdict} here.** Tux Paint "
-         f"sound->picture and picture->sound, {fold_words} ({objects} objects, each scored by a model "
-         f"that never saw it): mean MRR of the {len(single)} single-stage recipes {a.mean():.4f}, of the "
-         f"{len(two)} two-stage recipes {b.mean():.4f}; difference {a.mean() - b.mean():+.4f}, 95 % "
-         f"paired-bootstrap interval over objects [{low:+.4f}, {high:+.4f}]. Recipes trained by `{setting}`; every "
-         f"recipe's runs:"),
+        (
+            f"**Single stage vs two stage (SLAVA's claim) on audio<->visual retrieval: {verdict} here.** Tux Paint "
+            f"sound->picture and picture->sound, {fold_words} ({objects} objects, each scored by a model "
+            f"that never saw it): mean MRR of the {len(single)} single-stage recipes {a.mean():.4f}, of the "
+            f"{len(two)} two-stage recipes {b.mean():.4f}; difference {a.mean() - b.mean():+.4f}, 95 % "
+            f"paired-bootstrap interval over objects [{low:+.4f}, {high:+.4f}]. Recipes trained by `{setting}`; every "
+            f"recipe's runs:"
+        ),
         "",
         "| recipe | stages | MRR (both directions) | sound->picture R@10 | models |",
         "|---|---|---|---|---|",
     ]
     for name in single + two:
         models = ", ".join(f"`{recipes[name].model[f]}`" for f in folds)
-        lines.append(f"| {name} | {recipes[name].stages} | {reciprocal(name).mean():.4f} | "
-                     f"{sound_to_picture_r10(name):.4f} | {models} |")
+        lines.append(
+            f"| {name} | {recipes[name].stages} | {reciprocal(name).mean():.4f} | "
+            f"{sound_to_picture_r10(name):.4f} | {models} |"
+        )
     galleries = "R@10 pools folds whose galleries differ in size; " if len(folds) > 1 else ""
     return lines + [
         "",
-        (f"{galleries}SLAVA's own figures (AVCaps, audio->visual R@10: two stage 0.27, single stage 0.50-0.52) "
-         "are on another data set."),
+        (
+            f"{galleries}SLAVA's own figures (AVCaps, audio->visual R@10: two stage 0.27, single stage 0.50-0.52) "
+            "are on another data set."
+        ),
         "",
     ]

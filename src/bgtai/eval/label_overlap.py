@@ -31,8 +31,9 @@ class Coverage:
         return self.cosine >= NAMED_THRESHOLD
 
 
-def label_coverage(classes: Sequence[str], vocabularies: Sequence[str] = ("audioset", "imagenet"),
-                   text_encoder: str = "minilm") -> dict[str, Coverage]:
+def label_coverage(
+    classes: Sequence[str], vocabularies: Sequence[str] = ("audioset", "imagenet"), text_encoder: str = "minilm"
+) -> dict[str, Coverage]:
     """For each class, the nearest label name over `vocabularies` and their cosine."""
     from bgtai import embed
     from bgtai.bridges.vocabulary import VOCABULARIES, _clean
@@ -43,7 +44,11 @@ def label_coverage(classes: Sequence[str], vocabularies: Sequence[str] = ("audio
     best: dict[str, Coverage] = {}
     for vocabulary in vocabularies:
         # each synonym of a label on its own ("Bird vocalization, bird call, bird song" names "bird song")
-        labels = [part for n in VOCABULARIES[vocabulary].names() for part in dict.fromkeys(p.strip() for p in _clean(n).split(","))]
+        labels = [
+            part
+            for n in VOCABULARIES[vocabulary].names()
+            for part in dict.fromkeys(p.strip() for p in _clean(n).split(","))
+        ]
         vectors = embed.encode("text", labels, encoder=text_encoder, progress=False)
         similarity = wanted @ vectors.T
         for row, cls in enumerate(classes):
@@ -54,7 +59,9 @@ def label_coverage(classes: Sequence[str], vocabularies: Sequence[str] = ("audio
     return best
 
 
-def unnamed_accuracy(labels: Sequence[str], predictions: Sequence[str], coverage: dict[str, Coverage]) -> tuple[float, int]:
+def unnamed_accuracy(
+    labels: Sequence[str], predictions: Sequence[str], coverage: dict[str, Coverage]
+) -> tuple[float, int]:
     """Top-1 over the items whose class no vocabulary names, and how many items that is (NaN when none)."""
     keep = [i for i, label in enumerate(labels) if not coverage[str(label)].named]
     if not keep:

@@ -60,10 +60,21 @@ def _recorded(records: list[EvalRecord]) -> str:
     """One sentence: when the figures were recorded, and how many files predate provenance records."""
     days = sorted({describe(r.provenance)[1] for r in records} - {NOT_RECORDED, UNKNOWN})
     missing = sum(1 for r in records if not r.provenance)
-    when = (f"recorded between {days[0]} and {days[-1]} (UTC)" if len(days) > 1 else
-            f"recorded on {days[0]} (UTC)" if days else "")
-    older = (f"{missing} of {len(records)} file(s) were written before results recorded their commit and date "
-             f"(\"{NOT_RECORDED}\" on the detail pages)") if missing else ""
+    when = (
+        f"recorded between {days[0]} and {days[-1]} (UTC)"
+        if len(days) > 1
+        else f"recorded on {days[0]} (UTC)"
+        if days
+        else ""
+    )
+    older = (
+        (
+            f"{missing} of {len(records)} file(s) were written before results recorded their commit and date "
+            f'("{NOT_RECORDED}" on the detail pages)'
+        )
+        if missing
+        else ""
+    )
     return "; ".join(part for part in (when, older) if part)
 
 
@@ -71,18 +82,23 @@ def _headline_plots(records: list[EvalRecord], plots_dir: Path, out_dir: Path) -
     found = grounded_found(records)
     columns = [c for c in HEADLINE_COLUMNS if any(key[0] == c for key in found)]
     rows = measure_rows(found, columns) if TRAINED in columns else []
-    made = [(plot_joint_headline(rows, columns, plots_dir / JOINT_PLOT), "joint space: default vs its baselines"),
-            (plot_probe(records, PROBE_ANCHORS, plots_dir / PROBE_PLOT), "probe accuracy per encoder")]
+    made = [
+        (plot_joint_headline(rows, columns, plots_dir / JOINT_PLOT), "joint space: default vs its baselines"),
+        (plot_probe(records, PROBE_ANCHORS, plots_dir / PROBE_PLOT), "probe accuracy per encoder"),
+    ]
     # generated pictures: the figure `bgtai eval generation --figure` drew (its path is in the record), not redrawn
     for record in records:
-        figure = record.details.get("figure") if record.task == "generation" and isinstance(record.details, dict) else None
+        figure = (
+            record.details.get("figure") if record.task == "generation" and isinstance(record.details, dict) else None
+        )
         if figure and Path(figure).is_file():
             made.append((Path(figure), f"sounds -> generated pictures: {record.model}"))
     return [f"![{alt}]({_relative(path, out_dir)})" for path, alt in made if path is not None]
 
 
-def _front_page(records: list[EvalRecord], results_dir: Path, out_path: Path, pages_dir: Path,
-                pages: list[Page], plots: list[str]) -> str:
+def _front_page(
+    records: list[EvalRecord], results_dir: Path, out_path: Path, pages_dir: Path, pages: list[Page], plots: list[str]
+) -> str:
     out_dir = out_path.parent
 
     def link(path: Path) -> str:
@@ -95,9 +111,11 @@ def _front_page(records: list[EvalRecord], results_dir: Path, out_path: Path, pa
     lines = [
         "# bgtai results",
         "",
-        (f"Made by `bgtai report {_relative(results_dir, out_dir)} --out {out_path.name}` from {len(records)} result "
-         f"file(s){'; ' + recorded if recorded else ''}. Every figure was measured here, on small subsets (named on "
-         "the detail pages); they are not the papers' numbers. Each figure links to its JSON file."),
+        (
+            f"Made by `bgtai report {_relative(results_dir, out_dir)} --out {out_path.name}` from {len(records)} result "
+            f"file(s){'; ' + recorded if recorded else ''}. Every figure was measured here, on small subsets (named on "
+            "the detail pages); they are not the papers' numbers. Each figure links to its JSON file."
+        ),
         "",
         "## Headline",
         "",
@@ -105,19 +123,35 @@ def _front_page(records: list[EvalRecord], results_dir: Path, out_path: Path, pa
     ]
     if plots:
         lines += ["## Plots", "", *plots, ""]
-    lines += ["## Details", "", "One page per task; every result file is on one of them, with its command, "
-              "commit and date.", ""]
-    lines += [f"- [{page.label or page.title}]({link(pages_dir / page.name)}): {page.records} result file(s)"
-              for page in pages]
+    lines += [
+        "## Details",
+        "",
+        "One page per task; every result file is on one of them, with its command, commit and date.",
+        "",
+    ]
+    lines += [
+        f"- [{page.label or page.title}]({link(pages_dir / page.name)}): {page.records} result file(s)"
+        for page in pages
+    ]
     if commands:
-        lines += ["", "## Commands behind the headline", "", "Numbered as the table's last column; commit and date "
-                  f"as recorded with the result (\"{NOT_RECORDED}\": written before results recorded them).", "",
-                  *commands]
+        lines += [
+            "",
+            "## Commands behind the headline",
+            "",
+            "Numbered as the table's last column; commit and date "
+            f'as recorded with the result ("{NOT_RECORDED}": written before results recorded them).',
+            "",
+            *commands,
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def build_report(results_dir: str | Path, out_path: str | Path, plots_dir: str | Path | None = None,
-                 pages_dir: str | Path | None = None) -> Report:
+def build_report(
+    results_dir: str | Path,
+    out_path: str | Path,
+    plots_dir: str | Path | None = None,
+    pages_dir: str | Path | None = None,
+) -> Report:
     """The front page for `out_path` and the detail pages for `pages_dir` (default: docs/results beside it).
 
     With `plots_dir`, the results' plots are copied there and the front page's plots drawn there.
@@ -132,18 +166,28 @@ def build_report(results_dir: str | Path, out_path: str | Path, plots_dir: str |
         plots = _headline_plots(records, Path(plots_dir), out_dir)
     pages = render_pages(records, pages_dir)
     back, results = _relative(out_path, pages_dir), _relative(results_dir, out_dir)
-    return Report(_front_page(records, results_dir, out_path, pages_dir, pages, plots),
-                  {page.name: page.text(back, results) for page in pages})
+    return Report(
+        _front_page(records, results_dir, out_path, pages_dir, pages, plots),
+        {page.name: page.text(back, results) for page in pages},
+    )
 
 
-def render_report(results_dir: str | Path, out_path: str | Path, plots_dir: str | Path | None = None,
-                  pages_dir: str | Path | None = None) -> str:
+def render_report(
+    results_dir: str | Path,
+    out_path: str | Path,
+    plots_dir: str | Path | None = None,
+    pages_dir: str | Path | None = None,
+) -> str:
     """The front page's Markdown (links relative to `out_path`'s folder)."""
     return build_report(results_dir, out_path, plots_dir, pages_dir).front
 
 
-def write_report(results_dir: str | Path, out_path: str | Path, plots_dir: str | Path | None = None,
-                 pages_dir: str | Path | None = None) -> Path:
+def write_report(
+    results_dir: str | Path,
+    out_path: str | Path,
+    plots_dir: str | Path | None = None,
+    pages_dir: str | Path | None = None,
+) -> Path:
     """Write the front page to `out_path` and the detail pages.
 
     Pages an earlier report wrote (they carry its mark) and this one does not are removed."""

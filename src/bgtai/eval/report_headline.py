@@ -69,8 +69,9 @@ class Best:
 
 
 def _matches(record: EvalRecord, pick: Pick) -> bool:
-    return record.task == pick.task and (record.dataset == pick.dataset or (
-        pick.dataset.endswith("(") and record.dataset.startswith(pick.dataset)))
+    return record.task == pick.task and (
+        record.dataset == pick.dataset or (pick.dataset.endswith("(") and record.dataset.startswith(pick.dataset))
+    )
 
 
 def best_of(records: Sequence[EvalRecord], pick: Pick) -> Best | None:
@@ -99,15 +100,16 @@ def best_of(records: Sequence[EvalRecord], pick: Pick) -> Best | None:
     return max(found, key=lambda b: b.value, default=None)  # ties: the first, in file order
 
 
-def render_headline_table(records: Sequence[EvalRecord], link: Callable[[Path], str],
-                          details_link: str) -> tuple[list[str], list[str]]:
+def render_headline_table(
+    records: Sequence[EvalRecord], link: Callable[[Path], str], details_link: str
+) -> tuple[list[str], list[str]]:
     """(the table with its short caveats, the commands behind its figures)."""
     found = grounded_found(records)
     columns = [c for c in HEADLINE_COLUMNS if any(key[0] == c for key in found)]
     grounded = measure_rows(found, columns) if TRAINED in columns else []
     others = [(pick, best) for pick in PICKS if (best := best_of(records, pick)) is not None]
     if not grounded and not others:
-        return ["No result yet: run the evaluations (README, \"Evaluating\") and then `bgtai report results`.", ""], []
+        return ['No result yet: run the evaluations (README, "Evaluating") and then `bgtai report results`.', ""], []
     sources: dict[str, list[EvalRecord]] = {}  # command -> its results, in order of first use: the last column
 
     def source(record: EvalRecord) -> str:
@@ -125,8 +127,9 @@ def render_headline_table(records: Sequence[EvalRecord], link: Callable[[Path], 
         value = _format(best.value)
         here = f"[{value}]({link(best.record.path)})" if best.record.path is not None else value
         paper = PAPER_ANCHORS.get(pick.label, "-")
-        lines.append(f"| {pick.label} | {here} | {best.model} | - | - | {best.chance} | - | {paper} | "
-                     f"{source(best.record)} |")
+        lines.append(
+            f"| {pick.label} | {here} | {best.model} | - | - | {best.chance} | - | {paper} | {source(best.record)} |"
+        )
     return lines + [""] + _reading_notes(found, bool(grounded), details_link) + [""], command_lines(sources)
 
 
@@ -141,8 +144,9 @@ def command_lines(sources: dict[str, list[EvalRecord]]) -> list[str]:
     return lines + [""]
 
 
-def _grounded_line(row: MeasureRow, columns: list[str], link: Callable[[Path], str],
-                   source: Callable[[EvalRecord], str]) -> str:
+def _grounded_line(
+    row: MeasureRow, columns: list[str], link: Callable[[Path], str], source: Callable[[EvalRecord], str]
+) -> str:
     def cell(column: str) -> str:
         return cell_text(row, column, link) if column in columns else "not run"
 
@@ -151,8 +155,10 @@ def _grounded_line(row: MeasureRow, columns: list[str], link: Callable[[Path], s
     chance = f"{row.chance:.4f}" if row.chance is not None else "-"
     goal = "-" if row.goal is None else f">= {row.goal:.2f}"
     paper = PAPER_ANCHORS.get(row.label, "-")
-    return (f"| {row.label} | {here} | `{TRAINED}` | {cell(BASELINES[0])} | {cell(BASELINES[1])} | {chance} | {goal} | "
-            f"{paper} | {source(record) if record is not None else '-'} |")
+    return (
+        f"| {row.label} | {here} | `{TRAINED}` | {cell(BASELINES[0])} | {cell(BASELINES[1])} | {chance} | {goal} | "
+        f"{paper} | {source(record) if record is not None else '-'} |"
+    )
 
 
 def _reading_notes(found: dict[tuple[str, str, str], EvalRecord], grounded: bool, details_link: str) -> list[str]:
@@ -162,10 +168,15 @@ def _reading_notes(found: dict[tuple[str, str, str], EvalRecord], grounded: bool
             "- `default` is the grounded model (`bgtai train --recipe default`: concept bridges plus a residual tower "
             "per modality), `bridges` the same space untrained, `ridge-baseline` a ridge map from the same features "
             "and pairs; all on content-clean test splits. **Bold**: the best of the three; `(not above baselines)`: "
-            "the trained model does not beat both.")
+            "the trained model does not beat both."
+        )
         notes += [f"- {line}" for line in brief_caveats(found)]
-    notes.append("- Other rows: the best configuration scored here, which is chosen on the test figures too. The "
-                 "papers' figures are on their full datasets and protocols, not on these subsets.")
-    notes.append(f"- The full grounded table, with its ablations and seed runs: {details_link}; every other "
-                 "figure: the pages under Details.")
+    notes.append(
+        "- Other rows: the best configuration scored here, which is chosen on the test figures too. The "
+        "papers' figures are on their full datasets and protocols, not on these subsets."
+    )
+    notes.append(
+        f"- The full grounded table, with its ablations and seed runs: {details_link}; every other "
+        "figure: the pages under Details."
+    )
     return notes

@@ -26,9 +26,13 @@ JOINT_TASKS = ("zeroshot", "retrieval")
 OWN_SECTIONS = ("efficiency",)  # tasks with a page of their own, not a generic table
 TASK_ORDER = ("zeroshot", "retrieval", "probe", "gloss", "align")
 # the front page's link text for each task's page (the page itself has the long title)
-SHORT_TITLES = {"zeroshot": "Zero-shot classification", "retrieval": "Retrieval, every pair set and direction",
-                "probe": "Probe classification on frozen features", "gloss": "Text and speech to gloss",
-                "align": "Sequence alignment"}
+SHORT_TITLES = {
+    "zeroshot": "Zero-shot classification",
+    "retrieval": "Retrieval, every pair set and direction",
+    "probe": "Probe classification on frozen features",
+    "gloss": "Text and speech to gloss",
+    "align": "Sequence alignment",
+}
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,24 @@ class Page:
     label: str = ""  # the front page's link text; the title when empty
 
     def text(self, back: str, results: str) -> str:
-        return "\n".join([
-            MARKER, "", f"# {self.title}", "",
-            (f"[Back to the headline]({back}). Made by `bgtai report` from {self.records} result file(s) in "
-             f"`{results}`. Every figure was measured here, on the subsets and protocols named with it; they are not "
-             "the papers' numbers (which use full datasets). Each figure links to its JSON file."),
-            "", *self.lines,
-        ]).rstrip() + "\n"
+        return (
+            "\n".join(
+                [
+                    MARKER,
+                    "",
+                    f"# {self.title}",
+                    "",
+                    (
+                        f"[Back to the headline]({back}). Made by `bgtai report` from {self.records} result file(s) in "
+                        f"`{results}`. Every figure was measured here, on the subsets and protocols named with it; they are not "
+                        "the papers' numbers (which use full datasets). Each figure links to its JSON file."
+                    ),
+                    "",
+                    *self.lines,
+                ]
+            ).rstrip()
+            + "\n"
+        )
 
 
 def _without_heading(lines: list[str]) -> list[str]:
@@ -83,11 +98,21 @@ def _joint_page(records: Sequence[EvalRecord], link: Callable[[Path], str]) -> P
     body = grounded + render_joint_summary(records, link)
     if not shown or not body:
         return None
-    body += ["## When each model's figures were recorded", "",
-             "Commands are on the [zeroshot](zeroshot.md) and [retrieval](retrieval.md) pages.", "",
-             *recorded_by_model(shown), ""]
-    return Page("joint-space.md", "Joint space: the grounded model, every trained model, single vs two stage",
-                body, len(shown), "Joint space: the full grounded table, every trained model, single vs two stage")
+    body += [
+        "## When each model's figures were recorded",
+        "",
+        "Commands are on the [zeroshot](zeroshot.md) and [retrieval](retrieval.md) pages.",
+        "",
+        *recorded_by_model(shown),
+        "",
+    ]
+    return Page(
+        "joint-space.md",
+        "Joint space: the grounded model, every trained model, single vs two stage",
+        body,
+        len(shown),
+        "Joint space: the full grounded table, every trained model, single vs two stage",
+    )
 
 
 def _ablation_page(records: Sequence[EvalRecord], link: Callable[[Path], str]) -> Page | None:
@@ -95,9 +120,14 @@ def _ablation_page(records: Sequence[EvalRecord], link: Callable[[Path], str]) -
     body = _without_heading(render_ablation(records, link))
     if not body:
         return None
-    body += ["## When each model's figures were recorded", "",
-             "Commands are on the [zeroshot](zeroshot.md) and [retrieval](retrieval.md) pages.", "",
-             *recorded_by_model(shown), ""]
+    body += [
+        "## When each model's figures were recorded",
+        "",
+        "Commands are on the [zeroshot](zeroshot.md) and [retrieval](retrieval.md) pages.",
+        "",
+        *recorded_by_model(shown),
+        "",
+    ]
     return Page("ablation.md", "Alignment ablation (BGTAI Table 4)", body, len(shown))
 
 
@@ -112,6 +142,7 @@ def _efficiency_page(records: Sequence[EvalRecord], link: Callable[[Path], str],
 
 def render_pages(records: Sequence[EvalRecord], pages_dir: Path) -> list[Page]:
     """Every page that has something to show, in the front page's order."""
+
     def link(path: Path) -> str:
         return _relative(path, pages_dir)
 

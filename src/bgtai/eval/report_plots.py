@@ -50,12 +50,22 @@ def plot_joint_headline(rows: Sequence[MeasureRow], columns: Sequence[str], path
         for index, column in enumerate(columns):
             if column in row.values:
                 y = position + (len(columns) - 1 - index - (len(columns) - 1) / 2) * height
-                ax.barh(y, row.values[column][0], height=height, color=COLOURS.get(column, "#555555"),
-                        label=column if position == 0 else None)
+                ax.barh(
+                    y,
+                    row.values[column][0],
+                    height=height,
+                    color=COLOURS.get(column, "#555555"),
+                    label=column if position == 0 else None,
+                )
         for value, colour, name in ((row.chance, "black", "chance"), (row.goal, "red", "goal")):
             if value is not None and not math.isnan(value):
-                ax.plot([value, value], [position - 0.45, position + 0.45], color=colour, linewidth=2,
-                        label=name if position == 0 else None)
+                ax.plot(
+                    [value, value],
+                    [position - 0.45, position + 0.45],
+                    color=colour,
+                    linewidth=2,
+                    label=name if position == 0 else None,
+                )
     ax.set_yticks(range(len(rows)), [row.label for row in reversed(rows)], fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xlabel("value (top-1, MRR or R@1: see the table)")
@@ -85,16 +95,22 @@ def plot_probe(records: Sequence[EvalRecord], anchors: dict[str, float], path: P
         return None
     plt = _pyplot()
     tallest = max(len(best) for _, _, best in panels)
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 0.3 * tallest + 1.8), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(5.5 * len(panels), 0.3 * tallest + 1.8), squeeze=False, layout="constrained"
+    )
     for ax, (key, title, best) in zip(axes[0], panels):
         names = sorted(best, key=best.__getitem__)
         ax.barh(range(len(names)), [best[n] for n in names], color="#1f77b4")
         ax.set_yticks(range(len(names)), names, fontsize=7)
         if key == "esc50":
             for number, (paper, value) in enumerate(sorted(anchors.items())):
-                ax.axvline(value, color=("red", "green")[number % 2], linestyle="--", linewidth=1,
-                           label=f"{paper} paper {value:.4f}")
+                ax.axvline(
+                    value,
+                    color=("red", "green")[number % 2],
+                    linestyle="--",
+                    linewidth=1,
+                    label=f"{paper} paper {value:.4f}",
+                )
             ax.legend(fontsize=7, loc="lower right")
         ax.set_xlim(0, 1)
         ax.set_xlabel("accuracy (best configuration of each encoder)")

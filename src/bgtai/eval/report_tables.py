@@ -138,7 +138,8 @@ def _sources(records: list[EvalRecord], out_dir: Path) -> tuple[dict[Path, int],
         return number, []
     by_path = {r.path: r for r in records}
     return number, ["", "Sources (the number after a figure):", ""] + source_table(
-        [by_path[p] for p in sources], out_dir)
+        [by_path[p] for p in sources], out_dir
+    )
 
 
 def source_table(records: Sequence[EvalRecord], out_dir: Path, numbered: bool = True) -> list[str]:
@@ -181,15 +182,19 @@ def render_by_dataset_rows(task: str, layout: TaskLayout, records: list[EvalReco
     lines = [f"## {layout.title} (`{task}`)", ""]
     missing = [d for d in layout.datasets if not any(r.dataset == d for r in records)]
     if missing:
-        lines += ["Not here: " + ", ".join(
-            f"{dataset_label(d)} ({NOT_AVAILABLE if not dataset_available(d) else NOT_RUN})" for d in missing
-        ) + ".", ""]
+        lines += [
+            "Not here: "
+            + ", ".join(
+                f"{dataset_label(d)} ({NOT_AVAILABLE if not dataset_available(d) else NOT_RUN})" for d in missing
+            )
+            + ".",
+            "",
+        ]
     found = list(dict.fromkeys(m for r in records for m in r.metrics))
     preferred = [m for m in found if m in layout.metrics]
     metrics = _ordered(preferred if layout.only_preferred and preferred else found, layout.metrics)
     number, source_lines = _sources(records, out_dir)
-    lines += ["| model | data, direction | " + " | ".join(metrics) + " | source |",
-              "|" + "---|" * (len(metrics) + 3)]
+    lines += ["| model | data, direction | " + " | ".join(metrics) + " | source |", "|" + "---|" * (len(metrics) + 3)]
     # methods of one result stay together, in the order the evaluation listed them (baselines first)
     order = (lambda r: r.dataset) if layout.methods_as_rows else (lambda r: (row_label(r), r.dataset))
     for record in sorted(records, key=order):

@@ -184,7 +184,10 @@ def _coco_gloss(split: Split, fold: int) -> PairSet:
     items, split_name = select_split("coco", load_coco(), split)
     glossed = [replace(item, texts=tuple(gloss_view(text) for text in item.texts)) for item in items]
     return captioned_pairs(
-        "coco-image-gloss", glossed, "image", "picture",
+        "coco-image-gloss",
+        glossed,
+        "image",
+        "picture",
         f"COCO-mini images and the gloss of their 5 captions (bgtai.gloss.view); {split_name}",
     )
 

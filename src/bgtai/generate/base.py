@@ -30,7 +30,9 @@ class Condition:
     def __post_init__(self) -> None:
         vector = np.asarray(self.vector, dtype=np.float32)
         if vector.ndim != 1 or not np.all(np.isfinite(vector)):
-            raise ValueError(f"{self.source}: a condition vector must be one finite 1-d vector, got shape {vector.shape}")
+            raise ValueError(
+                f"{self.source}: a condition vector must be one finite 1-d vector, got shape {vector.shape}"
+            )
         object.__setattr__(self, "vector", vector)
 
 

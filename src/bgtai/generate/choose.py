@@ -45,8 +45,11 @@ def load_generator(name: str | Path | None, steps: int, guidance: float, size: i
     if name is None:
         found = default_folder(DEFAULT_GENERATOR, GENERATOR_ENV)
         if found is None:
-            raise BadInputError(str(DEFAULT_GENERATOR), "no generator here: train one with `bgtai train generator "
-                                "--out runs/generator`, or give --generator DIR|HUB-ID|tiny")
+            raise BadInputError(
+                str(DEFAULT_GENERATOR),
+                "no generator here: train one with `bgtai train generator "
+                "--out runs/generator`, or give --generator DIR|HUB-ID|tiny",
+            )
         if os.environ.get(GENERATOR_ENV) and not found.is_dir():
             raise BadInputError(str(found), f"no such generator folder (named by ${GENERATOR_ENV})")
         name = found

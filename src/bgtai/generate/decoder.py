@@ -37,8 +37,10 @@ class DecoderConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
         if self.size % (2 ** (len(self.channels) - 1)):
-            raise ValueError(f"picture size {self.size} must be divisible by {2 ** (len(self.channels) - 1)} "
-                             f"({len(self.channels)} resolution levels)")
+            raise ValueError(
+                f"picture size {self.size} must be divisible by {2 ** (len(self.channels) - 1)} "
+                f"({len(self.channels)} resolution levels)"
+            )
 
     @property
     def time_dim(self) -> int:
@@ -63,9 +65,16 @@ class EmbeddingDecoder(nn.Module):
         down = ["DownBlock2D"] * (levels - 1) + ["AttnDownBlock2D"]
         up = ["AttnUpBlock2D"] + ["UpBlock2D"] * (levels - 1)
         self.unet = UNet2DModel(
-            sample_size=config.size, in_channels=3, out_channels=3, block_out_channels=config.channels,
-            layers_per_block=config.layers_per_block, down_block_types=tuple(down), up_block_types=tuple(up),
-            class_embed_type="identity", norm_num_groups=min(32, config.channels[0] // 2), attention_head_dim=min(32, config.channels[-1]),
+            sample_size=config.size,
+            in_channels=3,
+            out_channels=3,
+            block_out_channels=config.channels,
+            layers_per_block=config.layers_per_block,
+            down_block_types=tuple(down),
+            up_block_types=tuple(up),
+            class_embed_type="identity",
+            norm_num_groups=min(32, config.channels[0] // 2),
+            attention_head_dim=min(32, config.channels[-1]),
         )
         self.condition = nn.Sequential(
             nn.Linear(config.condition_dim, config.time_dim), nn.SiLU(), nn.Linear(config.time_dim, config.time_dim)
@@ -76,8 +85,12 @@ class EmbeddingDecoder(nn.Module):
         return self.unet(noisy, timesteps, class_labels=self.condition(vectors)).sample
 
     def scheduler_config(self) -> dict[str, Any]:
-        return {"num_train_timesteps": self.config.train_timesteps, "beta_schedule": self.config.beta_schedule,
-                "prediction_type": self.config.prediction_type, "clip_sample": True}
+        return {
+            "num_train_timesteps": self.config.train_timesteps,
+            "beta_schedule": self.config.beta_schedule,
+            "prediction_type": self.config.prediction_type,
+            "clip_sample": True,
+        }
 
     def save(self, folder: str | Path, training: dict[str, Any] | None = None) -> Path:
         """`config.json` + `model.safetensors` (+ `training.json`) into `folder`, written atomically as one folder."""
@@ -94,7 +107,9 @@ class EmbeddingDecoder(nn.Module):
             save_file(state, str(staging / WEIGHTS_FILE))
             apply_umask(staging / WEIGHTS_FILE)  # safetensors writes it private; outputs follow the umask
             if training is not None:
-                (staging / "training.json").write_text(json.dumps(training, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+                (staging / "training.json").write_text(
+                    json.dumps(training, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+                )
             return replace_folder(staging, folder)
         except BaseException:
             import shutil
@@ -120,8 +135,11 @@ def load_decoder(path: str | Path) -> EmbeddingDecoder:
 
     folder = Path(path)
     if not is_decoder_folder(folder):
-        raise BadInputError(str(folder), f"not a generator folder (needs {CONFIG_FILE} with format {FORMAT!r} "
-                                         f"and {WEIGHTS_FILE}; train one with `bgtai train generator`)")
+        raise BadInputError(
+            str(folder),
+            f"not a generator folder (needs {CONFIG_FILE} with format {FORMAT!r} "
+            f"and {WEIGHTS_FILE}; train one with `bgtai train generator`)",
+        )
     config = DecoderConfig.from_dict(json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")))
     decoder = EmbeddingDecoder(config)
     try:

@@ -81,7 +81,9 @@ def load_pipeline(path_or_id: str | Path, device: str | None = None, dtype: str 
             pipeline = DiffusionPipeline.from_pretrained(text, torch_dtype=torch_dtype)
     except Exception as error:  # hub, config and weight errors come in many types; all mean "cannot use this"
         where = "this folder" if path.exists() else "the hub (no such local folder; offline?)"
-        raise BadInputError(text, f"could not load a diffusers pipeline from {where} ({type(error).__name__}: {error})") from error
+        raise BadInputError(
+            text, f"could not load a diffusers pipeline from {where} ({type(error).__name__}: {error})"
+        ) from error
     check_text_to_image(pipeline, text)
     return pipeline.to(device)
 

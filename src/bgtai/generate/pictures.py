@@ -41,8 +41,12 @@ def picture_set(side: str, root: Path | None = None, datasets: tuple[str, ...] =
         items = _items(name, root)
         sides = split_sides(name, items)
         keep = sides.test if side == "test" else sides.train
-        chosen = sorted((item for item in items if str(item.id) in keep and item.image is not None), key=lambda i: str(i.id))
-        pictures.extend(Picture(Path(item.image), name, str(item.id), item.texts[0] if item.texts else "") for item in chosen)
+        chosen = sorted(
+            (item for item in items if str(item.id) in keep and item.image is not None), key=lambda i: str(i.id)
+        )
+        pictures.extend(
+            Picture(Path(item.image), name, str(item.id), item.texts[0] if item.texts else "") for item in chosen
+        )
     return pictures
 
 

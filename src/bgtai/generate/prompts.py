@@ -50,7 +50,9 @@ class PromptVocabulary:
 
 
 # the candidates' vectors per model and label list, so a caller asking for many sounds' prompts embeds them once
-_VOCABULARIES: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...] | None, PromptVocabulary]] = weakref.WeakKeyDictionary()
+_VOCABULARIES: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...] | None, PromptVocabulary]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def cached_vocabulary(model: Any, labels: Sequence[str] | None = None) -> PromptVocabulary:

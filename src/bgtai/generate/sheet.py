@@ -69,7 +69,9 @@ def _fit(image: Image.Image, thumb: int) -> Image.Image:
     return box
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont, width: int, lines: int) -> list[str]:
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont, width: int, lines: int
+) -> list[str]:
     """`text` in at most `lines` lines no wider than `width`: broken between words, and inside a word
     only when it is wider than a line (file names often are)."""
 
@@ -126,8 +128,11 @@ def render_sheet(rows: Sequence[RowLike], title: str, thumb: int = 128) -> Image
             sheet.paste(_fit(item.image, thumb), (left, top))
             best = c == 0
             if best:  # the frame fills the padding around the picture, never covering it
-                draw.rectangle((left - FRAME, top - FRAME, left + thumb + FRAME - 1, top + thumb + FRAME - 1),
-                               outline=BEST_COLOUR, width=FRAME)
+                draw.rectangle(
+                    (left - FRAME, top - FRAME, left + thumb + FRAME - 1, top + thumb + FRAME - 1),
+                    outline=BEST_COLOUR,
+                    width=FRAME,
+                )
             caption = f"{'best ' if best else ''}{item.score:.3f}  #{item.index}"
             draw.text((left, top + thumb + FRAME), caption, fill=BEST_COLOUR if best else INK, font=caption_font)
     return sheet

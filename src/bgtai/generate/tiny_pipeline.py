@@ -46,7 +46,9 @@ def write_tokenizer_files(folder: Path) -> tuple[Path, Path]:
     symbols = byte_symbols()
     tokens = symbols + [s + "</w>" for s in symbols] + [START, END]
     vocab_path, merges_path = folder / "vocab.json", folder / "merges.txt"
-    vocab_path.write_text(json.dumps({token: i for i, token in enumerate(tokens)}, ensure_ascii=False), encoding="utf-8")
+    vocab_path.write_text(
+        json.dumps({token: i for i, token in enumerate(tokens)}, ensure_ascii=False), encoding="utf-8"
+    )
     merges_path.write_text("#version: 0.2\n", encoding="utf-8")
     return vocab_path, merges_path
 
@@ -66,27 +68,58 @@ def build_components(seed: int = 0, workdir: Path | None = None) -> dict[str, ob
     start_id, end_id = tokenizer.convert_tokens_to_ids(START), tokenizer.convert_tokens_to_ids(END)
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        sample_size=TINY_SIZE // 2, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(4, 8),
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32, attention_head_dim=2, norm_num_groups=2,
+        sample_size=TINY_SIZE // 2,
+        in_channels=4,
+        out_channels=4,
+        layers_per_block=1,
+        block_out_channels=(4, 8),
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+        attention_head_dim=2,
+        norm_num_groups=2,
     )
     torch.manual_seed(seed + 1)
     vae = AutoencoderKL(
-        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(4, 8), norm_num_groups=2,
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"), up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        block_out_channels=(4, 8),
+        norm_num_groups=2,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
     )
     torch.manual_seed(seed + 2)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        vocab_size=vocab_size, hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-        max_position_embeddings=MAX_TOKENS, bos_token_id=start_id, eos_token_id=end_id, pad_token_id=end_id,
-    ))
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=vocab_size,
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            max_position_embeddings=MAX_TOKENS,
+            bos_token_id=start_id,
+            eos_token_id=end_id,
+            pad_token_id=end_id,
+        )
+    )
     scheduler = DDIMScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False,
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
         steps_offset=1,  # what Stable Diffusion's own schedulers use (diffusers warns on 0)
     )
     return {
-        "unet": unet.eval(), "vae": vae.eval(), "text_encoder": text_encoder.eval(), "tokenizer": tokenizer,
-        "scheduler": scheduler, "safety_checker": None, "feature_extractor": None, "image_encoder": None,
+        "unet": unet.eval(),
+        "vae": vae.eval(),
+        "text_encoder": text_encoder.eval(),
+        "tokenizer": tokenizer,
+        "scheduler": scheduler,
+        "safety_checker": None,
+        "feature_extractor": None,
+        "image_encoder": None,
     }
 
 

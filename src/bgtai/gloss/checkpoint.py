@@ -57,8 +57,10 @@ def load_checkpoint(folder: str | Path) -> GlossCheckpoint:
     folder = Path(folder)
     missing = [name for name in FILES if not (folder / name).is_file()]
     if missing and _is_edit_tagger(folder):
-        raise BadInputError(str(folder), "an edit-tagger folder, not a Langue2Gloss: load it with "
-                                         "bgtai.gloss.tagger.EditTagger.load (the CLI does)")
+        raise BadInputError(
+            str(folder),
+            "an edit-tagger folder, not a Langue2Gloss: load it with bgtai.gloss.tagger.EditTagger.load (the CLI does)",
+        )
     if missing:
         raise BadInputError(str(folder), f"not a gloss model folder: missing {', '.join(missing)}")
     try:

@@ -147,7 +147,10 @@ def _beam(members: Sequence[Member], beam: int, length_penalty: float, max_lengt
 
 
 def decode(
-    model: Langue2Gloss, encoding: LanguageEncoding, beam: int = 1, length_penalty: float = 1.0,
+    model: Langue2Gloss,
+    encoding: LanguageEncoding,
+    beam: int = 1,
+    length_penalty: float = 1.0,
     max_length: int | None = None,
 ) -> list[list[int]]:
     """Greedy when `beam == 1`, else beam search."""
@@ -158,7 +161,10 @@ def decode(
 
 @torch.no_grad()
 def decode_ensemble(
-    members: Sequence[Member], beam: int = 1, length_penalty: float = 1.0, max_length: int | None = None,
+    members: Sequence[Member],
+    beam: int = 1,
+    length_penalty: float = 1.0,
+    max_length: int | None = None,
 ) -> list[list[int]]:
     """`decode` with several (model, encoding) members sharing one gloss vocabulary: their mean probabilities."""
     if beam == 1:

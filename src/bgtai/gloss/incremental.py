@@ -63,11 +63,14 @@ class IncrementalDecoder:
         for layer in decoder.layers.layers:
             _, w_k, w_v, _, b_k, b_v = _projections(layer.multihead_attn)
             empty = encoding.o.new_zeros(batch, self.heads, 0, decoder.width // self.heads)
-            self.layers.append(_LayerCache(
-                empty, empty,
-                _split_heads(functional.linear(encoding.o, w_k, b_k), self.heads),
-                _split_heads(functional.linear(encoding.o, w_v, b_v), self.heads),
-            ))
+            self.layers.append(
+                _LayerCache(
+                    empty,
+                    empty,
+                    _split_heads(functional.linear(encoding.o, w_k, b_k), self.heads),
+                    _split_heads(functional.linear(encoding.o, w_v, b_v), self.heads),
+                )
+            )
 
     def reorder(self, rows: Tensor) -> None:
         """Keep cache rows `rows` (in that order): the beams beam search carries on."""
@@ -77,8 +80,9 @@ class IncrementalDecoder:
             cache.self_keys, cache.self_values = cache.self_keys[rows], cache.self_values[rows]
             cache.cross_keys, cache.cross_values = cache.cross_keys[rows], cache.cross_values[rows]
 
-    def _attend(self, attention: nn.MultiheadAttention, query: Tensor, keys: Tensor, values: Tensor,
-                mask: Tensor | None) -> Tensor:
+    def _attend(
+        self, attention: nn.MultiheadAttention, query: Tensor, keys: Tensor, values: Tensor, mask: Tensor | None
+    ) -> Tensor:
         w_q, _, _, b_q, _, _ = _projections(attention)
         q = _split_heads(functional.linear(query, w_q, b_q), self.heads)
         out = functional.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
@@ -95,11 +99,16 @@ class IncrementalDecoder:
         for layer, cache in zip(decoder.layers.layers, self.layers):
             normed = layer.norm1(x)
             _, w_k, w_v, _, b_k, b_v = _projections(layer.self_attn)
-            cache.self_keys = torch.cat([cache.self_keys, _split_heads(functional.linear(normed, w_k, b_k), self.heads)], 2)
-            cache.self_values = torch.cat([cache.self_values, _split_heads(functional.linear(normed, w_v, b_v), self.heads)], 2)
+            cache.self_keys = torch.cat(
+                [cache.self_keys, _split_heads(functional.linear(normed, w_k, b_k), self.heads)], 2
+            )
+            cache.self_values = torch.cat(
+                [cache.self_values, _split_heads(functional.linear(normed, w_v, b_v), self.heads)], 2
+            )
             x = x + self._attend(layer.self_attn, normed, cache.self_keys, cache.self_values, None)
-            x = x + self._attend(layer.multihead_attn, layer.norm2(x), cache.cross_keys, cache.cross_values, self.cross_mask)
+            x = x + self._attend(
+                layer.multihead_attn, layer.norm2(x), cache.cross_keys, cache.cross_values, self.cross_mask
+            )
             x = x + layer.linear2(layer.activation(layer.linear1(layer.norm3(x))))
         self.length += 1
         return (decoder.norm(x) @ decoder.embedding.weight.T)[:, 0]
-

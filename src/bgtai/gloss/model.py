@@ -57,12 +57,19 @@ class Langue2GlossConfig:
             if size is None:
                 raise ValueError(f"tie_source {self.tie_source!r} is not a token front-end of the encoder")
             if size != self.decoder.vocab_size:
-                raise ValueError(f"tie_source {self.tie_source!r} has {size} tokens, the gloss vocabulary "
-                                 f"{self.decoder.vocab_size}: a shared table needs one vocabulary")
+                raise ValueError(
+                    f"tie_source {self.tie_source!r} has {size} tokens, the gloss vocabulary "
+                    f"{self.decoder.vocab_size}: a shared table needs one vocabulary"
+                )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"encoder": self.encoder.to_dict(), "decoder": asdict(self.decoder),
-                "label_smoothing": self.label_smoothing, "tie_source": self.tie_source, "extra": self.extra}
+        return {
+            "encoder": self.encoder.to_dict(),
+            "decoder": asdict(self.decoder),
+            "label_smoothing": self.label_smoothing,
+            "tie_source": self.tie_source,
+            "extra": self.extra,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Langue2GlossConfig:
@@ -94,7 +101,9 @@ class GlossDecoder(nn.Module):
             self.embedding.weight[PAD_ID].zero_()
         self.summary = nn.Linear(width, width)  # h_L -> an additive bias on every decoder input
         self.dropout = nn.Dropout(config.dropout)
-        layer = nn.TransformerDecoderLayer(width, config.heads, config.ffn, config.dropout, batch_first=True, norm_first=True)
+        layer = nn.TransformerDecoderLayer(
+            width, config.heads, config.ffn, config.dropout, batch_first=True, norm_first=True
+        )
         self.layers = nn.TransformerDecoder(layer, config.layers)
         self.norm = nn.LayerNorm(width)
 
@@ -102,7 +111,9 @@ class GlossDecoder(nn.Module):
         """Logits (B, M, V) for the next token after each prefix of `previous` (B, M) (starts with <bos>)."""
         length = previous.shape[1]
         inputs = self.embedding(previous) * math.sqrt(self.width)
-        inputs = inputs + sinusoidal_positions(length, self.width, previous.device) + self.summary(encoding.h).unsqueeze(1)
+        inputs = (
+            inputs + sinusoidal_positions(length, self.width, previous.device) + self.summary(encoding.h).unsqueeze(1)
+        )
         memory_padding = ~encoding.mask
         # a source with no real position (cannot happen with real data) would give NaN attention
         memory_padding[:, 0] &= encoding.mask.any(dim=1)

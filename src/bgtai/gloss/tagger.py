@@ -58,8 +58,15 @@ class Prepared:
 class EditTagger:
     """A loaded or freshly built edit tagger: `gloss_many(texts)` -> gloss strings."""
 
-    def __init__(self, net: EditTaggerNet, featurizer: Featurizer, labels: Sequence[str],
-                 meta: dict[str, Any] | None = None, aslg_artefacts: bool = False, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        net: EditTaggerNet,
+        featurizer: Featurizer,
+        labels: Sequence[str],
+        meta: dict[str, Any] | None = None,
+        aslg_artefacts: bool = False,
+        batch_size: int = 64,
+    ) -> None:
         if len(labels) != net.config.labels:
             raise ValueError(f"{len(labels)} tag names for a network with {net.config.labels} outputs")
         self.net = net

@@ -103,7 +103,9 @@ class Featurizer:
     def build(cls, sentences: Sequence[Sequence[str]], min_count: int = 2) -> Featurizer:
         words = Counter(word for sentence in sentences for word in sentence)
         ends = Counter(end for sentence in sentences for word in sentence for end in suffixes(word) if end)
-        return cls(sorted(w for w, c in words.items() if c >= min_count), sorted(s for s, c in ends.items() if c >= min_count))
+        return cls(
+            sorted(w for w, c in words.items() if c >= min_count), sorted(s for s, c in ends.items() if c >= min_count)
+        )
 
     def to_dict(self) -> dict[str, list[str]]:
         return {"words": self.words, "suffixes": self.suffix_list}
@@ -115,11 +117,14 @@ class Featurizer:
     def features(self, words: Sequence[str], rule: Sequence[str]) -> SentenceFeatures:
         return SentenceFeatures(
             words=torch.tensor([self._word_ids.get(word, UNK) for word in words], dtype=torch.long),
-            suffixes=torch.tensor([[self._suffix_ids.get(end, UNK if end else PAD) for end in suffixes(word)]
-                                   for word in words], dtype=torch.long).reshape(len(words), len(SUFFIX_LENGTHS)),
+            suffixes=torch.tensor(
+                [[self._suffix_ids.get(end, UNK if end else PAD) for end in suffixes(word)] for word in words],
+                dtype=torch.long,
+            ).reshape(len(words), len(SUFFIX_LENGTHS)),
             shapes=torch.tensor([shape(word, token) for word, token in zip(words, rule)], dtype=torch.long),
             flags=torch.tensor([lexicon_flags(word) for word in words], dtype=torch.float32).reshape(
-                len(words), len(KINDS) + EXTRA_FLAGS),
+                len(words), len(KINDS) + EXTRA_FLAGS
+            ),
         )
 
 
@@ -151,18 +156,29 @@ class EditTaggerNet(nn.Module):
         super().__init__()
         self.config = config
         self.word = nn.Embedding(config.words, config.word_dim, padding_idx=PAD)
-        self.suffix = nn.ModuleList(nn.Embedding(config.suffixes, config.suffix_dim, padding_idx=PAD)
-                                    for _ in SUFFIX_LENGTHS)
+        self.suffix = nn.ModuleList(
+            nn.Embedding(config.suffixes, config.suffix_dim, padding_idx=PAD) for _ in SUFFIX_LENGTHS
+        )
         self.shape = nn.Embedding(len(SHAPES), 16)
         inputs = config.word_dim + config.suffix_dim * len(SUFFIX_LENGTHS) + 16 + len(KINDS) + EXTRA_FLAGS
         self.dropout = nn.Dropout(config.dropout)
-        self.lstm = nn.LSTM(inputs, config.width, num_layers=config.layers, batch_first=True, bidirectional=True,
-                            dropout=config.dropout if config.layers > 1 else 0.0)
+        self.lstm = nn.LSTM(
+            inputs,
+            config.width,
+            num_layers=config.layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=config.dropout if config.layers > 1 else 0.0,
+        )
         self.out = nn.Linear(2 * config.width, config.labels)
 
     def forward(self, features: SentenceFeatures, mask: torch.Tensor) -> torch.Tensor:
-        parts = [self.word(features.words), *(table(features.suffixes[..., k]) for k, table in enumerate(self.suffix)),
-                 self.shape(features.shapes), features.flags]
+        parts = [
+            self.word(features.words),
+            *(table(features.suffixes[..., k]) for k, table in enumerate(self.suffix)),
+            self.shape(features.shapes),
+            features.flags,
+        ]
         hidden = self.dropout(torch.cat(parts, dim=-1))
         lengths = mask.sum(dim=1).clamp(min=1).cpu()
         packed = nn.utils.rnn.pack_padded_sequence(hidden, lengths, batch_first=True, enforce_sorted=False)

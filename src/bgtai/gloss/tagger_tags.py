@@ -35,8 +35,18 @@ from bgtai.gloss.rules import _POSSESSIVE_S, _TOKEN, RuleGlosser, _lemmas, expan
 DESC = "DESC-"
 # main edits in order of preference (their alignment cost): the first that writes the right tokens is the tag
 EDITS = ("RULE", "DESC", "PLAIN", "WORD", "DESC_WORD", "NOUN", "VERB", "US", "LATIN", "DELETE")
-EDIT_COST = {"RULE": 0.0, "DESC": 0.3, "PLAIN": 0.3, "WORD": 0.4, "DESC_WORD": 0.4, "NOUN": 0.5, "VERB": 0.5,
-             "US": 0.6, "LATIN": 0.6, "DELETE": 1.0}
+EDIT_COST = {
+    "RULE": 0.0,
+    "DESC": 0.3,
+    "PLAIN": 0.3,
+    "WORD": 0.4,
+    "DESC_WORD": 0.4,
+    "NOUN": 0.5,
+    "VERB": 0.5,
+    "US": 0.6,
+    "LATIN": 0.6,
+    "DELETE": 1.0,
+}
 VERBATIM_COST = 1.2  # a word written as other tokens: a substitution, dearer than any edit
 APPEND_COST = 1.0  # per token written after the word's own: an insertion
 MAX_SPAN = 4  # gloss tokens one word may take (widened when a gloss is longer than its sentence allows)
@@ -94,14 +104,18 @@ class WordEdits:
 
     def _outputs(self, word: str, rule: str) -> dict[str, tuple[str, ...]]:
         written = self._clean(word).upper()
-        base = rule[len(DESC):] if rule.startswith(DESC) else (rule or written)
+        base = rule[len(DESC) :] if rule.startswith(DESC) else (rule or written)
         lemmas = _lemmas(word)
         out = {
-            "RULE": (rule,), "DESC": (DESC + base,), "PLAIN": (base,), "WORD": (written,),
+            "RULE": (rule,),
+            "DESC": (DESC + base,),
+            "PLAIN": (base,),
+            "WORD": (written,),
             "DESC_WORD": (DESC + written,),
             "NOUN": (self._clean(lemmas["NOUN"][0]).upper(),) if "NOUN" in lemmas else (written,),
             "VERB": (self._clean(lemmas["VERB"][0]).upper(),) if "VERB" in lemmas else (written,),
-            "US": (american(rule or written),), "LATIN": (latin_singular(base),),
+            "US": (american(rule or written),),
+            "LATIN": (latin_singular(base),),
             "DELETE": (),
         }
         # an edit that spells nothing ("the" with the artefact, a dropped word) writes no token
@@ -149,7 +163,7 @@ def _best_tag(outputs: dict[str, tuple[str, ...]], span: tuple[str, ...]) -> tup
             if edit == "RULE" and not written and span:
                 cost += 0.05  # a dropped word with tokens after it: say DELETE|+..., not RULE (same output)
             if best is None or cost < best[0]:
-                best = (cost, Tag(edit, span[len(written):]))
+                best = (cost, Tag(edit, span[len(written) :]))
     verbatim = VERBATIM_COST + 0.01 * len(span)
     if span and (best is None or verbatim < best[0]):
         best = (verbatim, Tag("=" + " ".join(span)))

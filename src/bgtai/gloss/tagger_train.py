@@ -51,8 +51,13 @@ def build_labels(tag_lists: list[list[str]], min_count: int = MIN_TAG_COUNT) -> 
     return ["RULE", *kept]
 
 
-def train_tagger_on(settings: GlossTrainSettings, out: str | Path, train: tuple[list[str], list[str]],
-                    valid: tuple[list[str], list[str]], progress: bool = True) -> dict[str, Any]:
+def train_tagger_on(
+    settings: GlossTrainSettings,
+    out: str | Path,
+    train: tuple[list[str], list[str]],
+    valid: tuple[list[str], list[str]],
+    progress: bool = True,
+) -> dict[str, Any]:
     """Train on `train` (sentences, glosses), keep the best by BLEU-4 on `valid` in `out/best`; returns the summary."""
     out = Path(out)
     if settings.threads:
@@ -70,11 +75,20 @@ def train_tagger_on(settings: GlossTrainSettings, out: str | Path, train: tuple[
     tag_lists = [[str(tag) for tag in derive_tags(item.words, gloss)] for item, gloss in zip(prepared, train_gloss)]
     labels = build_labels(tag_lists)
     featurizer = Featurizer.build([item.words for item in prepared])
-    config = TaggerConfig(words=len(featurizer.words) + 2, suffixes=len(featurizer.suffix_list) + 2, labels=len(labels),
-                          width=settings.width, dropout=settings.dropout)
+    config = TaggerConfig(
+        words=len(featurizer.words) + 2,
+        suffixes=len(featurizer.suffix_list) + 2,
+        labels=len(labels),
+        width=settings.width,
+        dropout=settings.dropout,
+    )
     net = EditTaggerNet(config)
-    meta: dict[str, Any] = {"corpus": settings.corpus, "model": "tagger", "settings": asdict(settings),
-                            "input": "English words + the rule glosser's token for each (bgtai.gloss.rules, ASLG artefacts)"}
+    meta: dict[str, Any] = {
+        "corpus": settings.corpus,
+        "model": "tagger",
+        "settings": asdict(settings),
+        "input": "English words + the rule glosser's token for each (bgtai.gloss.rules, ASLG artefacts)",
+    }
     tagger = EditTagger(net, featurizer, labels, meta, aslg_artefacts=True)
     index = {label: i for i, label in enumerate(labels)}
     examples = []
@@ -121,9 +135,16 @@ def train_tagger_on(settings: GlossTrainSettings, out: str | Path, train: tuple[
             if time.perf_counter() > deadline:
                 break
         scores = gloss_scores(tagger.gloss_prepared(valid_prepared), valid_gloss)
-        record = {"epoch": epoch, "step": step, "lr": schedule.get_last_lr()[0], "train_loss": total / max(count, 1),
-                  "valid_bleu4": scores["bleu4"], "valid_wer": scores["wer"],
-                  "elapsed_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu_started}
+        record = {
+            "epoch": epoch,
+            "step": step,
+            "lr": schedule.get_last_lr()[0],
+            "train_loss": total / max(count, 1),
+            "valid_bleu4": scores["bleu4"],
+            "valid_wer": scores["wer"],
+            "elapsed_s": time.perf_counter() - started,
+            "cpu_s": time.process_time() - cpu_started,
+        }
         history.append(record)
         if scores["bleu4"] > best:
             best = scores["bleu4"]
@@ -134,10 +155,20 @@ def train_tagger_on(settings: GlossTrainSettings, out: str | Path, train: tuple[
         if time.perf_counter() > deadline:
             break
     summary = {
-        "corpus": settings.corpus, "model": KIND, "best_valid_bleu4": best, "epochs": len(history), "steps": step,
-        "train_examples": len(examples), "tags": len(labels), "words_without_a_learnt_tag": untaught,
-        "parameters": parameter_count(net), "prepare_s": prepared_s, "total_s": time.perf_counter() - started,
-        "cpu_s": time.process_time() - cpu_started, "threads": torch.get_num_threads(), "settings": asdict(settings),
+        "corpus": settings.corpus,
+        "model": KIND,
+        "best_valid_bleu4": best,
+        "epochs": len(history),
+        "steps": step,
+        "train_examples": len(examples),
+        "tags": len(labels),
+        "words_without_a_learnt_tag": untaught,
+        "parameters": parameter_count(net),
+        "prepare_s": prepared_s,
+        "total_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu_started,
+        "threads": torch.get_num_threads(),
+        "settings": asdict(settings),
         "history": history,
     }
     write_text(out / "history.json", json.dumps(summary, indent=2) + "\n")

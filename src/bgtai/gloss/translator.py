@@ -27,15 +27,17 @@ from bgtai.gloss.vocab import PAD_ID, Vocab
 FEATURE_FRONTENDS = {"minilm": ("text", 384), "whisper-tiny-en": ("audio", 384)}
 
 
-def source_features(frontend: str, items: Sequence[Any], source_vocab: Vocab | None = None,
-                    progress: bool | None = None) -> list[np.ndarray]:
+def source_features(
+    frontend: str, items: Sequence[Any], source_vocab: Vocab | None = None, progress: bool | None = None
+) -> list[np.ndarray]:
     """One source array per input: (T, D) float32 features, or (T,) int64 token ids."""
     if frontend in FEATURE_FRONTENDS:
         import bgtai
 
         modality, _ = FEATURE_FRONTENDS[frontend]
-        batch = bgtai.encode_sequence(modality, [str(i) if isinstance(i, Path) else i for i in items],
-                                      encoder=frontend, progress=progress)
+        batch = bgtai.encode_sequence(
+            modality, [str(i) if isinstance(i, Path) else i for i in items], encoder=frontend, progress=progress
+        )
         return list(batch.features)
     if source_vocab is None:
         raise ValueError(f"token front-end {frontend!r} needs a source vocabulary")
@@ -87,8 +89,14 @@ def collate(sources: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
 class GlossTranslator:
     """A loaded model, or an ensemble of models sharing one vocabulary: `translate(items, frontend)` -> glosses."""
 
-    def __init__(self, checkpoint: GlossCheckpoint | Sequence[GlossCheckpoint], beam: int = 4,
-                 length_penalty: float = 1.0, batch_size: int = 64, meta: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        checkpoint: GlossCheckpoint | Sequence[GlossCheckpoint],
+        beam: int = 4,
+        length_penalty: float = 1.0,
+        batch_size: int = 64,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
         self.members = [checkpoint] if isinstance(checkpoint, GlossCheckpoint) else list(checkpoint)
         if not self.members:
             raise ValueError("a translator needs at least one model")
@@ -96,7 +104,8 @@ class GlossTranslator:
         for other in self.members[1:]:
             # members read the same source ids and say the same gloss ids, or averaging them means nothing
             same_source = (other.source_vocab is None) == (first.source_vocab is None) and (
-                first.source_vocab is None or other.source_vocab.to_json() == first.source_vocab.to_json())  # type: ignore[union-attr]
+                first.source_vocab is None or other.source_vocab.to_json() == first.source_vocab.to_json()
+            )  # type: ignore[union-attr]
             if other.vocab.to_json() != first.vocab.to_json() or not same_source:
                 raise ValueError("ensemble members must share their gloss and source vocabularies")
             if other.meta.get("text_frontend") != first.meta.get("text_frontend"):
@@ -130,7 +139,9 @@ class GlossTranslator:
     def translate(self, items: Sequence[Any], frontend: str | None = None, progress: bool | None = None) -> list[str]:
         """Glosses of sentences (default: the text front-end) or of audio (`frontend=audio_frontend`)."""
         frontend = frontend or self.text_frontend
-        return self.translate_sources(source_features(frontend, items, self.checkpoint.source_vocab, progress), frontend)
+        return self.translate_sources(
+            source_features(frontend, items, self.checkpoint.source_vocab, progress), frontend
+        )
 
     def translate_audio(self, paths: Sequence[str | Path]) -> list[str]:
         """Glosses of speech: through the model's speech front-end when it was trained with one, else
@@ -142,8 +153,11 @@ class GlossTranslator:
         if len(heard) < len(transcripts):
             # the recogniser wrote nothing: the cascade's honest output is an empty gloss, scored as such
             unheard = [str(path) for path, text in zip(paths, transcripts) if not text.strip()]
-            warnings.warn(f"{self._asr[0]} heard no words in {len(unheard)} of {len(paths)} files (glossed as empty): "
-                          f"{', '.join(unheard[:3])}{' ...' if len(unheard) > 3 else ''}", stacklevel=2)
+            warnings.warn(
+                f"{self._asr[0]} heard no words in {len(unheard)} of {len(paths)} files (glossed as empty): "
+                f"{', '.join(unheard[:3])}{' ...' if len(unheard) > 3 else ''}",
+                stacklevel=2,
+            )
         glosses = [""] * len(transcripts)
         for i, gloss in zip(heard, self.translate([transcripts[i] for i in heard]) if heard else []):
             glosses[i] = gloss

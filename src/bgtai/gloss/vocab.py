@@ -67,7 +67,10 @@ class Vocab:
         elif kind == "bpe":
             tokenizer = Tokenizer(models.BPE(unk_token=UNK, end_of_word_suffix=WORD_END))
             trainer = trainers.BpeTrainer(
-                special_tokens=SPECIALS, vocab_size=size, min_frequency=min_count, end_of_word_suffix=WORD_END,
+                special_tokens=SPECIALS,
+                vocab_size=size,
+                min_frequency=min_count,
+                end_of_word_suffix=WORD_END,
                 show_progress=False,
             )
             tokenizer.decoder = decoders.BPEDecoder(suffix=WORD_END)
@@ -81,8 +84,9 @@ class Vocab:
         return cls(tokenizer, kind)
 
     @classmethod
-    def build_shared(cls, sources: Iterable[str], targets: Iterable[str], spelling: str, kind: VocabKind = "bpe",
-                     size: int = 4000) -> tuple[Vocab, Vocab]:
+    def build_shared(
+        cls, sources: Iterable[str], targets: Iterable[str], spelling: str, kind: VocabKind = "bpe", size: int = 4000
+    ) -> tuple[Vocab, Vocab]:
         """One vocabulary learnt from spelled sources and targets together: (source view, target view).
 
         Both views have the same ids; only the source view spells its inputs first, so a model can
@@ -115,7 +119,9 @@ class Vocab:
         return self.tokenizer.decode(kept, skip_special_tokens=True)
 
     def to_json(self) -> str:
-        return json.dumps({"kind": self.kind, "spelling": self.spelling, "tokenizer": json.loads(self.tokenizer.to_str())})
+        return json.dumps(
+            {"kind": self.kind, "spelling": self.spelling, "tokenizer": json.loads(self.tokenizer.to_str())}
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Vocab:

@@ -51,7 +51,9 @@ def resolve_audio_path(path: PathLike) -> Path:
         candidate = path.with_suffix(suffix)
         if candidate.exists():
             return candidate
-    raise BadInputError(str(path), "file not found (also looked for " + ", ".join(AUDIO_SUFFIXES) + " with the same stem)")
+    raise BadInputError(
+        str(path), "file not found (also looked for " + ", ".join(AUDIO_SUFFIXES) + " with the same stem)"
+    )
 
 
 def _check_samples(samples: np.ndarray, source: str) -> np.ndarray:
@@ -92,9 +94,7 @@ def audio_from_array(array: object, sample_rate: int, source: str = "<array>") -
         samples = samples.astype(np.float64) / float(-np.iinfo(samples.dtype).min)
     if samples.ndim == 2:
         if samples.shape[0] > 16:
-            raise BadInputError(
-                source, f"audio array of shape {samples.shape}: 2-D arrays must be (channels, samples)"
-            )
+            raise BadInputError(source, f"audio array of shape {samples.shape}: 2-D arrays must be (channels, samples)")
         samples = samples.mean(axis=0)
     elif samples.ndim != 1:
         raise BadInputError(source, f"audio array of shape {samples.shape}: expected (samples,) or (channels, samples)")

@@ -30,12 +30,16 @@ def check_size(width: int, height: int, source: str) -> None:
         raise BadInputError(source, f"image of {width} x {height} pixels has no pixels")
     if width * height > MAX_PIXELS:
         raise BadInputError(
-            source, f"image of {width} x {height} pixels ({width * height / 1e6:.0f} megapixels) is over the limit "
-                    f"of {MAX_PIXELS / 1e6:.0f} megapixels (bgtai.io.image.MAX_PIXELS); scale it down first")
+            source,
+            f"image of {width} x {height} pixels ({width * height / 1e6:.0f} megapixels) is over the limit "
+            f"of {MAX_PIXELS / 1e6:.0f} megapixels (bgtai.io.image.MAX_PIXELS); scale it down first",
+        )
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise BadInputError(
-            source, f"image of {width} x {height} pixels is more elongated than {MAX_ASPECT:.0f}:1 "
-                    "(bgtai.io.image.MAX_ASPECT); crop it first")
+            source,
+            f"image of {width} x {height} pixels is more elongated than {MAX_ASPECT:.0f}:1 "
+            "(bgtai.io.image.MAX_ASPECT); crop it first",
+        )
 
 
 def _to_rgb(image: Image.Image, source: str) -> Image.Image:

@@ -51,11 +51,15 @@ def speak(text: str, out_path: str | Path, voice: str = "en-us", rate: int = DEF
         # the text goes on stdin: no length limit and nothing is read as an option
         result = subprocess.run(
             [espeak_program(), "-v", voice, "-s", str(int(rate)), "-w", str(temporary), "--stdin"],
-            input=text, capture_output=True, text=True, check=False,
+            input=text,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0 or os.path.getsize(temporary) <= 44:  # 44 bytes: a WAV header, no audio
             raise BadInputError(
-                repr(text)[:80], f"espeak-ng failed (voice {voice!r}, exit {result.returncode}): {result.stderr.strip()}"
+                repr(text)[:80],
+                f"espeak-ng failed (voice {voice!r}, exit {result.returncode}): {result.stderr.strip()}",
             )
     return out
 

@@ -116,7 +116,8 @@ class CrossModalMoCo(nn.Module):
                 continue
             new = gather_no_grad(local)
             new_labels = (
-                gather_no_grad(labels) if labels is not None
+                gather_no_grad(labels)
+                if labels is not None
                 else torch.full((len(new),), NO_LABEL, dtype=torch.long, device=new.device)
             )
             new, new_labels = new[-self.queue_size :], new_labels[-self.queue_size :]

@@ -152,8 +152,16 @@ class JointConfig:
         settings: dict[str, Any] = {
             "front_ends": {"text": "tiny-text", "audio": "tiny-audio", "image": "tiny-image"},
             "language": {"width": 16, "layers": 1, "heads": 2, "ffn": 32, "dropout": 0.0},
-            "image": {"width": 16, "layers": 2, "heads": 2, "ffn": 32, "dropout": 0.0, "max_patches": 64,
-                      "mlp_hidden": 16, "out_dim": 16},
+            "image": {
+                "width": 16,
+                "layers": 2,
+                "heads": 2,
+                "ffn": 32,
+                "dropout": 0.0,
+                "max_patches": 64,
+                "mlp_hidden": 16,
+                "out_dim": 16,
+            },
             "heads": {"dim": 8, "hidden": 16},
         }
         settings.update(overrides)

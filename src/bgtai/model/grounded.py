@@ -96,7 +96,11 @@ class Tower(nn.Module):
         elif design != "bridge":
             width = in_dim + (SPACE_DIM if design in ("residual", "concat") else 0)
             self.mlp = nn.Sequential(
-                nn.LayerNorm(width), nn.Linear(width, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, SPACE_DIM)
+                nn.LayerNorm(width),
+                nn.Linear(width, hidden),
+                nn.GELU(),
+                nn.Dropout(dropout),
+                nn.Linear(hidden, SPACE_DIM),
             )
             if design == "residual":  # start exactly at the bridges
                 nn.init.zeros_(self.mlp[-1].weight)
@@ -127,8 +131,12 @@ class GroundedModel(nn.Module):
         super().__init__()
         self.config = config
         self.towers = nn.ModuleDict(
-            {m: Tower(config.design, config.feature_dims.get(m, 0), config.hidden, config.dropout, config.residual_scale)
-             for m in config.front_ends}
+            {
+                m: Tower(
+                    config.design, config.feature_dims.get(m, 0), config.hidden, config.dropout, config.residual_scale
+                )
+                for m in config.front_ends
+            }
         )
         self._space: Any = None
 
@@ -158,7 +166,9 @@ class GroundedModel(nn.Module):
         ]
         return np.concatenate(parts, axis=1).astype(np.float32)
 
-    def tower_inputs(self, modality: str, inputs: Sequence[Any], progress: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def tower_inputs(
+        self, modality: str, inputs: Sequence[Any], progress: bool | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(features, bridge vectors) of raw inputs: what a tower reads (and what training caches)."""
         inputs = list(inputs)
         if self.config.design == "bridge":
@@ -172,8 +182,10 @@ class GroundedModel(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            out = self.towers[modality](torch.from_numpy(np.asarray(features, dtype=np.float32)),
-                                        torch.from_numpy(np.asarray(bridges, dtype=np.float32)))
+            out = self.towers[modality](
+                torch.from_numpy(np.asarray(features, dtype=np.float32)),
+                torch.from_numpy(np.asarray(bridges, dtype=np.float32)),
+            )
         finally:
             self.train(was_training)
         return out.numpy().astype(np.float32)

@@ -102,7 +102,11 @@ class JointModel(nn.Module):
         (whose mean is the text embedding). Sequence alignment (DTW, DS-Net, Result Filter) compares these.
         """
         if modality == "text" and self.config.locked_text:
-            return self.embed(modality, features, mask), torch.nn.functional.normalize(features.float(), dim=-1), mask.bool()
+            return (
+                self.embed(modality, features, mask),
+                torch.nn.functional.normalize(features.float(), dim=-1),
+                mask.bool(),
+            )
         if modality == "image":
             hidden, position_mask = self.image.contextualise(features, mask)  # type: ignore[union-attr]
             pooled = self.image.mlp(masked_mean(hidden, position_mask))  # type: ignore[union-attr]
@@ -211,7 +215,7 @@ def load_model(path: str | Path) -> JointModel:
     if isinstance(header, dict) and header.get("format") == GROUNDED_FORMAT:
         return load_grounded(folder)  # type: ignore[return-value]  # same encode(modality, inputs) contract
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise BadInputError(str(config_path), f"not a joint-model config (expected \"format\": \"{FORMAT}\")")
+        raise BadInputError(str(config_path), f'not a joint-model config (expected "format": "{FORMAT}")')
     try:
         model = JointModel(JointConfig.from_dict(header["config"]))
     except (KeyError, TypeError, ValueError) as error:

@@ -136,10 +136,15 @@ class LanguageEncoder(nn.Module):
     def __init__(self, config: LanguageEncoderConfig) -> None:
         super().__init__()
         self.config = config
-        self.projections = nn.ModuleDict({name: nn.Linear(dim, config.width) for name, dim in config.feature_frontends.items()})
+        self.projections = nn.ModuleDict(
+            {name: nn.Linear(dim, config.width) for name, dim in config.feature_frontends.items()}
+        )
         self.layer_weights = nn.ModuleDict({name: LayerWeights(n) for name, n in config.frontend_layers.items()})
         self.embeddings = nn.ModuleDict(
-            {name: nn.Embedding(size, config.width, padding_idx=config.padding_id) for name, size in config.token_frontends.items()}
+            {
+                name: nn.Embedding(size, config.width, padding_idx=config.padding_id)
+                for name, size in config.token_frontends.items()
+            }
         )
         for table in self.embeddings.values():  # scaled by sqrt(width) on lookup, as in the transformer paper
             nn.init.normal_(table.weight, std=config.width**-0.5)
@@ -162,13 +167,17 @@ class LanguageEncoder(nn.Module):
         config = self.config
         if frontend in self.embeddings:
             if features.dim() != 2 or features.dtype not in (torch.int32, torch.int64):
-                raise ValueError(f"token front-end {frontend!r} takes (B, T) integer ids, got {tuple(features.shape)} {features.dtype}")
+                raise ValueError(
+                    f"token front-end {frontend!r} takes (B, T) integer ids, got {tuple(features.shape)} {features.dtype}"
+                )
             return self.embeddings[frontend](features) * math.sqrt(config.width), mask
         if frontend not in self.projections:
             raise ValueError(f"unknown front-end {frontend!r}; this encoder has {', '.join(config.frontends)}")
         if frontend in self.layer_weights:
             if features.dim() != 4:
-                raise ValueError(f"front-end {frontend!r} takes (B, layers, T, D) features, got {tuple(features.shape)}")
+                raise ValueError(
+                    f"front-end {frontend!r} takes (B, layers, T, D) features, got {tuple(features.shape)}"
+                )
             features = self.layer_weights[frontend](features)
         if features.dim() != 3 or features.shape[-1] != config.feature_frontends[frontend]:
             raise ValueError(

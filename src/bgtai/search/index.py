@@ -68,8 +68,9 @@ class _Pending:
     text: str | None = None
 
     def with_vector(self, vector: np.ndarray) -> NewItem:
-        return NewItem(str(self.path), self.modality, self.sha256, self.bytes, self.duration, self.width,
-                       self.height, vector)
+        return NewItem(
+            str(self.path), self.modality, self.sha256, self.bytes, self.duration, self.width, self.height, vector
+        )
 
 
 class SearchIndex:
@@ -90,15 +91,21 @@ class SearchIndex:
             if index.manifest["model"] != model:
                 index.close()
                 raise BadInputError(
-                    str(folder), f"is an index built with {describe(index.manifest['model'])}, not {describe(model)}; "
-                    "give another --out or use that model"
+                    str(folder),
+                    f"is an index built with {describe(index.manifest['model'])}, not {describe(model)}; "
+                    "give another --out or use that model",
                 )
             return index
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise BadInputError(str(folder), "exists and is not a search index; give a new folder for --out")
         folder.mkdir(parents=True, exist_ok=True)
-        manifest = {"format": FORMAT, "model": model, "dim": None, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                    "faiss": {"generation": -1, "kinds": {}}}
+        manifest = {
+            "format": FORMAT,
+            "model": model,
+            "dim": None,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "faiss": {"generation": -1, "kinds": {}},
+        }
         _write_manifest(folder, manifest)
         return cls(folder, manifest, ItemStore(folder / DATABASE))
 
@@ -125,9 +132,14 @@ class SearchIndex:
         return dict(self.manifest["model"])
 
     # ---- updating ------------------------------------------------------------------------------
-    def update(self, roots: list[Path], embedder: Embedder, chunk: int = CHUNK,
-               progress: Callable[[int], None] | None = None,
-               on_total: Callable[[int], None] | None = None) -> UpdateReport:
+    def update(
+        self,
+        roots: list[Path],
+        embedder: Embedder,
+        chunk: int = CHUNK,
+        progress: Callable[[int], None] | None = None,
+        on_total: Callable[[int], None] | None = None,
+    ) -> UpdateReport:
         """Index the files under `roots` that are new or changed; `progress(n)` after each n files embedded."""
         started = time.perf_counter()
         report = UpdateReport()
@@ -163,7 +175,7 @@ class SearchIndex:
         for modality in MODALITIES:
             batch = [item for item in to_embed if item.modality == modality]
             for start in range(0, len(batch), chunk):
-                part = batch[start:start + chunk]
+                part = batch[start : start + chunk]
                 good, bad = _encode(embedder, modality, part)
                 report.bad.extend(bad)
                 new = [item.with_vector(vector) for item, vector in good]
@@ -311,8 +323,9 @@ def _probe(path: Path, modality: str, sha: str) -> _Pending:
     return _Pending(path, modality, sha, size, text=read_text_document(path))
 
 
-def _encode(embedder: Embedder, modality: str, part: list[_Pending]) -> tuple[list[tuple[_Pending, np.ndarray]],
-                                                                             list[tuple[str, str]]]:
+def _encode(
+    embedder: Embedder, modality: str, part: list[_Pending]
+) -> tuple[list[tuple[_Pending, np.ndarray]], list[tuple[str, str]]]:
     """(good (item, unit vector) pairs, bad (path, problem)): bad inputs are set aside and the rest retried."""
     bad: list[tuple[str, str]] = []
     remaining = list(part)

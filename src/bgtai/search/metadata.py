@@ -143,8 +143,16 @@ class ItemStore:
                 "INSERT INTO items (path, modality, sha256, bytes, duration, width, height, vector) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (i.path, i.modality, i.sha256, i.bytes, i.duration, i.width, i.height,
-                     np.ascontiguousarray(i.vector, dtype=np.float32).tobytes())
+                    (
+                        i.path,
+                        i.modality,
+                        i.sha256,
+                        i.bytes,
+                        i.duration,
+                        i.width,
+                        i.height,
+                        np.ascontiguousarray(i.vector, dtype=np.float32).tobytes(),
+                    )
                     for i in new
                 ],
             )

@@ -41,9 +41,21 @@ MAX_QUERY_CHARS = 1000
 MAX_K = 100
 PREVIEW_CHARS = 240
 _MEDIA_TYPES = {
-    ".wav": "audio/wav", ".flac": "audio/flac", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".mp3": "audio/mpeg",
-    ".aiff": "audio/aiff", ".aif": "audio/aiff", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-    ".gif": "image/gif", ".bmp": "image/bmp", ".webp": "image/webp", ".tif": "image/tiff", ".tiff": "image/tiff",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".mp3": "audio/mpeg",
+    ".aiff": "audio/aiff",
+    ".aif": "audio/aiff",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".bmp": "image/bmp",
+    ".webp": "image/webp",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
     ".txt": "text/plain; charset=utf-8",
 }
 # soundfile's format names and PIL's, to the suffix the decoders expect for the temporary copy
@@ -54,14 +66,19 @@ _SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-_PAGE_POLICY = ("default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; "
-                "script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+_PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; "
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+)
 _DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
 
 
 def create_app(index: SearchIndex, embedder: Embedder, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
-    app = FastAPI(title="bgtai search", version="1",
-                  description="Search an indexed collection of sounds, pictures and texts by text, sound or picture.")
+    app = FastAPI(
+        title="bgtai search",
+        version="1",
+        description="Search an indexed collection of sounds, pictures and texts by text, sound or picture.",
+    )
     encode_lock = threading.Lock()  # the models are not meant to run two batches at once
     static = resources.files("bgtai.search") / "static"
     upload_root = Path(tempfile.mkdtemp(prefix="bgtai-serve-"))  # private (0700): the only place uploads land
@@ -100,8 +117,12 @@ def create_app(index: SearchIndex, embedder: Embedder, max_upload_bytes: int = M
         with encode_lock:
             vector = embedder.encode(modality, [item])[0]
         hits = index.search(vector, k, only)
-        return {"query": query, "modality": modality, "results": [_result(hit) for hit in hits],
-                "ms": round((time.perf_counter() - started) * 1000, 1)}
+        return {
+            "query": query,
+            "modality": modality,
+            "results": [_result(hit) for hit in hits],
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        }
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> HTMLResponse:
@@ -182,8 +203,15 @@ def _sniff(data: bytes, folder: Path) -> tuple[str, str]:
 
 
 def _result(hit: Hit) -> dict[str, Any]:
-    out = {"id": hit.id, "path": hit.path, "name": Path(hit.path).name, "modality": hit.modality,
-           "score": round(hit.score, 6), "url": f"/items/{hit.id}", "preview": None}
+    out = {
+        "id": hit.id,
+        "path": hit.path,
+        "name": Path(hit.path).name,
+        "modality": hit.modality,
+        "score": round(hit.score, 6),
+        "url": f"/items/{hit.id}",
+        "preview": None,
+    }
     if hit.modality == "text":
         with contextlib.suppress(OSError):  # an unreadable file gets no preview
             out["preview"] = Path(hit.path).read_text(encoding="utf-8", errors="replace")[:PREVIEW_CHARS]

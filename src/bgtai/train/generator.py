@@ -58,8 +58,13 @@ class GeneratorSettings:
             raise ValueError("steps and batch_size must be >= 1")
 
     def decoder_config(self, condition_dim: int, extra: dict[str, Any]) -> DecoderConfig:
-        return DecoderConfig(size=self.size, condition_dim=condition_dim, channels=self.channels,
-                             layers_per_block=self.layers_per_block, extra=extra)
+        return DecoderConfig(
+            size=self.size,
+            condition_dim=condition_dim,
+            channels=self.channels,
+            layers_per_block=self.layers_per_block,
+            extra=extra,
+        )
 
 
 @dataclass
@@ -69,8 +74,9 @@ class TrainingData:
     names: list[str]
 
 
-def picture_data(model_dir: str | Path, size: int, datasets: tuple[str, ...],
-                 progress: Callable[[str], None] = print) -> TrainingData:
+def picture_data(
+    model_dir: str | Path, size: int, datasets: tuple[str, ...], progress: Callable[[str], None] = print
+) -> TrainingData:
     """The training side's pictures at `size` and their vectors in the joint space of `model_dir`."""
     from bgtai.generate.pictures import picture_set, training_pixels
     from bgtai.model.joint import load_model
@@ -80,8 +86,11 @@ def picture_data(model_dir: str | Path, size: int, datasets: tuple[str, ...],
         raise ValueError("no training pictures found (Tux Paint / COCO-mini under the data root; see BGTAI_DATA)")
     progress(f"{len(pictures)} training pictures ({', '.join(datasets)}); embedding them with {model_dir}")
     vectors = load_model(model_dir).encode("image", [p.path for p in pictures], progress=True)
-    return TrainingData(training_pixels(pictures, size), np.asarray(vectors, dtype=np.float32),
-                        [f"{p.dataset}:{p.id}" for p in pictures])
+    return TrainingData(
+        training_pixels(pictures, size),
+        np.asarray(vectors, dtype=np.float32),
+        [f"{p.dataset}:{p.id}" for p in pictures],
+    )
 
 
 class GeneratorTrainer:
@@ -131,9 +140,15 @@ class GeneratorTrainer:
         return float(loss.detach())
 
     def state(self) -> dict[str, Any]:
-        return {"step": self.step, "decoder": self.decoder.state_dict(), "ema": self.ema.state_dict(),
-                "optimizer": self.optimizer.state_dict(), "rng": self.rng.get_state(), "losses": self.losses,
-                "settings": _jsonable(asdict(self.settings))}
+        return {
+            "step": self.step,
+            "decoder": self.decoder.state_dict(),
+            "ema": self.ema.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": self.rng.get_state(),
+            "losses": self.losses,
+            "settings": _jsonable(asdict(self.settings)),
+        }
 
     def save_checkpoint(self) -> Path:
         from bgtai.atomic import atomic_path
@@ -158,7 +173,9 @@ class GeneratorTrainer:
         except (OSError, RuntimeError, KeyError, EOFError, ValueError) as error:
             raise BadInputError(str(path), f"damaged checkpoint ({error}); delete it to start over") from error
         if state["settings"] != _jsonable(asdict(self.settings)):
-            raise BadInputError(str(path), "was written with other settings; resume with the same ones or use another --out")
+            raise BadInputError(
+                str(path), "was written with other settings; resume with the same ones or use another --out"
+            )
         self.rng.set_state(state["rng"])
         self.step = int(state["step"])
         self.losses = list(state["losses"])
@@ -172,8 +189,14 @@ class GeneratorTrainer:
         return averaged.eval()
 
 
-def train_generator(settings: GeneratorSettings, data: TrainingData, out: str | Path, resume: bool = False,
-                    extra: dict[str, Any] | None = None, progress: Callable[[str], None] = print) -> dict[str, Any]:
+def train_generator(
+    settings: GeneratorSettings,
+    data: TrainingData,
+    out: str | Path,
+    resume: bool = False,
+    extra: dict[str, Any] | None = None,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Train, checkpointing as it goes; the averaged decoder goes to OUT/model. Returns the run summary."""
     from tqdm import tqdm
 
@@ -190,7 +213,9 @@ def train_generator(settings: GeneratorSettings, data: TrainingData, out: str | 
     elif (out / CHECKPOINT).exists():
         from bgtai.errors import BadInputError
 
-        raise BadInputError(str(out), "holds a checkpoint already: add --resume to continue it, or choose another --out")
+        raise BadInputError(
+            str(out), "holds a checkpoint already: add --resume to continue it, or choose another --out"
+        )
     started = time.monotonic()
     cpu_started = time.process_time()
     first_step = trainer.step
@@ -204,8 +229,10 @@ def train_generator(settings: GeneratorSettings, data: TrainingData, out: str | 
             if trainer.step % settings.checkpoint_every == 0:
                 trainer.save_checkpoint()
                 if bar.disable:  # no bar (not a terminal): a line per checkpoint shows the run is alive
-                    progress(f"step {trainer.step}/{settings.steps}: loss {np.mean(trainer.losses[-50:]):.4f}, "
-                             f"{time.monotonic() - started:.0f} s")
+                    progress(
+                        f"step {trainer.step}/{settings.steps}: loss {np.mean(trainer.losses[-50:]):.4f}, "
+                        f"{time.monotonic() - started:.0f} s"
+                    )
             if settings.max_minutes > 0 and time.monotonic() - started > settings.max_minutes * 60:
                 progress(f"stopping at step {trainer.step}: --max-minutes {settings.max_minutes} reached")
                 break
@@ -214,12 +241,18 @@ def train_generator(settings: GeneratorSettings, data: TrainingData, out: str | 
     trainer.save_checkpoint()
     seconds = time.monotonic() - started
     summary = {
-        "steps": trainer.step, "steps_this_run": trainer.step - first_step, "pictures": len(data.pixels),
-        "seconds_this_run": round(seconds, 1), "cpu_seconds_this_run": round(time.process_time() - cpu_started, 1),
+        "steps": trainer.step,
+        "steps_this_run": trainer.step - first_step,
+        "pictures": len(data.pixels),
+        "seconds_this_run": round(seconds, 1),
+        "cpu_seconds_this_run": round(time.process_time() - cpu_started, 1),
         "seconds_per_step": round(seconds / max(1, trainer.step - first_step), 3),
-        "threads": torch.get_num_threads(), "final_loss_mean_last_100": float(np.mean(trainer.losses[-100:])),
-        "settings": _jsonable(asdict(settings)), "extra": extra or {},
-        "peak_memory_mb": _peak_memory_mb(), "provenance": code_provenance(),
+        "threads": torch.get_num_threads(),
+        "final_loss_mean_last_100": float(np.mean(trainer.losses[-100:])),
+        "settings": _jsonable(asdict(settings)),
+        "extra": extra or {},
+        "peak_memory_mb": _peak_memory_mb(),
+        "provenance": code_provenance(),
     }
     trainer.ema_decoder().save(out / MODEL_FOLDER, training=summary)
     progress(f"wrote {out / MODEL_FOLDER} ({trainer.step} steps, {seconds:.0f} s this run)")

@@ -118,32 +118,53 @@ def _targets(batch: list[Example]) -> torch.Tensor:
 # training
 
 
-def build_model(settings: GlossTrainSettings, source_vocab: Vocab | None, target_vocab: Vocab, frontends: list[str],
-                max_target: int) -> Langue2Gloss:
+def build_model(
+    settings: GlossTrainSettings, source_vocab: Vocab | None, target_vocab: Vocab, frontends: list[str], max_target: int
+) -> Langue2Gloss:
     feature = {name: FEATURE_FRONTENDS[name][1] for name in frontends if name in FEATURE_FRONTENDS}
-    tokens = {name: len(source_vocab) for name in frontends if name not in FEATURE_FRONTENDS and source_vocab is not None}
+    tokens = {
+        name: len(source_vocab) for name in frontends if name not in FEATURE_FRONTENDS and source_vocab is not None
+    }
     encoder = LanguageEncoderConfig(
-        feature_frontends=feature, token_frontends=tokens, width=settings.width, layers=settings.encoder_layers,
-        heads=settings.heads, ffn=settings.ffn, dropout=settings.dropout,
+        feature_frontends=feature,
+        token_frontends=tokens,
+        width=settings.width,
+        layers=settings.encoder_layers,
+        heads=settings.heads,
+        ffn=settings.ffn,
+        dropout=settings.dropout,
         frontend_stride={SPEECH_FRONTEND: 2} if SPEECH_FRONTEND in feature else {},
     )
     decoder = GlossDecoderConfig(
-        vocab_size=len(target_vocab), layers=settings.decoder_layers, heads=settings.heads, ffn=settings.ffn,
-        dropout=settings.dropout, max_length=max_target,
+        vocab_size=len(target_vocab),
+        layers=settings.decoder_layers,
+        heads=settings.heads,
+        ffn=settings.ffn,
+        dropout=settings.dropout,
+        max_length=max_target,
     )
     tie = next(iter(tokens)) if settings.shared_vocab and tokens else ""
     return Langue2Gloss(Langue2GlossConfig(encoder, decoder, label_smoothing=settings.label_smoothing, tie_source=tie))
 
 
-def build_vocabularies(settings: GlossTrainSettings, train_text: list[str], train_gloss_text: list[str]) -> tuple[Vocab | None, Vocab]:
+def build_vocabularies(
+    settings: GlossTrainSettings, train_text: list[str], train_gloss_text: list[str]
+) -> tuple[Vocab | None, Vocab]:
     """(source vocabulary or None for a feature front-end, gloss vocabulary) from the training pairs."""
     text_frontend = settings.resolved_text_frontend()
     if settings.shared_vocab:
         if text_frontend in FEATURE_FRONTENDS or settings.corpus not in SPELLING:
-            raise ValueError(f"a shared vocabulary needs a token front-end and a gloss spelling ({', '.join(SPELLING)}); "
-                             f"got front-end {text_frontend!r} on {settings.corpus}")
-        return Vocab.build_shared(train_text, train_gloss_text, SPELLING[settings.corpus], kind=settings.source_vocab,  # type: ignore[arg-type]
-                                  size=settings.source_vocab_size)
+            raise ValueError(
+                f"a shared vocabulary needs a token front-end and a gloss spelling ({', '.join(SPELLING)}); "
+                f"got front-end {text_frontend!r} on {settings.corpus}"
+            )
+        return Vocab.build_shared(
+            train_text,
+            train_gloss_text,
+            SPELLING[settings.corpus],
+            kind=settings.source_vocab,  # type: ignore[arg-type]
+            size=settings.source_vocab_size,
+        )
     target_vocab = Vocab.build(train_gloss_text, kind=settings.target_vocab, size=settings.target_vocab_size)  # type: ignore[arg-type]
     source_vocab = None
     if text_frontend not in FEATURE_FRONTENDS:
@@ -151,8 +172,12 @@ def build_vocabularies(settings: GlossTrainSettings, train_text: list[str], trai
     return source_vocab, target_vocab
 
 
-def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = True,
-                vocabularies: tuple[str | None, str] | None = None) -> dict[str, Any]:
+def train_gloss(
+    settings: GlossTrainSettings,
+    out: str | Path,
+    progress: bool = True,
+    vocabularies: tuple[str | None, str] | None = None,
+) -> dict[str, Any]:
     """Train, keep the best checkpoint in `out/best`, write `out/history.json`; returns the summary.
 
     `vocabularies` (source, gloss; as `Vocab.to_json`) replaces building them from the training pairs: ensemble
@@ -181,7 +206,10 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
         target_vocab = Vocab.from_json(vocabularies[1])
 
     targets = target_vocab.encode_many(train_gloss_text)
-    examples = [Example(s, t, text_frontend) for s, t in zip(source_features(text_frontend, train_text, source_vocab, progress), targets)]
+    examples = [
+        Example(s, t, text_frontend)
+        for s, t in zip(source_features(text_frontend, train_text, source_vocab, progress), targets)
+    ]
     frontends = [text_frontend]
     if settings.speech_train:
         count = min(settings.speech_train, len(train_text))
@@ -194,7 +222,9 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
 
     max_target = int(max(len(t) for t in targets) * 1.5) + 10
     model = build_model(settings, source_vocab, target_vocab, frontends, max_target)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, betas=(0.9, 0.98))
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, betas=(0.9, 0.98)
+    )
 
     total_steps = settings.max_epochs * len(_batches(examples, settings.batch_size, random.Random(0)))
 
@@ -202,21 +232,31 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
     averaged = None
     if settings.ema > 0:
         averaged = torch.optim.swa_utils.AveragedModel(
-            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(settings.ema))
-        left = settings.ema ** total_steps
+            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(settings.ema)
+        )
+        left = settings.ema**total_steps
         if left > EMA_FIRST_WEIGHT_LIMIT:
             # the average starts from the first step's weights and forgets them at ema**step: over a short run
             # they stay in the kept model (ASLG's 57 steps an epoch at 0.999 kept 14 % after 34 epochs)
-            warnings.warn(f"ema {settings.ema} over the run's {total_steps} steps keeps {left:.0%} of the first step's "
-                          f"weights in the validated model; a decay of at most {1 - 5 / total_steps:.4f} forgets them "
-                          f"(--ema)", stacklevel=2)
-    meta = {"corpus": settings.corpus, "text_frontend": text_frontend,
-            "audio_frontend": SPEECH_FRONTEND if settings.speech_train else None, "settings": asdict(settings)}
+            warnings.warn(
+                f"ema {settings.ema} over the run's {total_steps} steps keeps {left:.0%} of the first step's "
+                f"weights in the validated model; a decay of at most {1 - 5 / total_steps:.4f} forgets them "
+                f"(--ema)",
+                stacklevel=2,
+            )
+    meta = {
+        "corpus": settings.corpus,
+        "text_frontend": text_frontend,
+        "audio_frontend": SPEECH_FRONTEND if settings.speech_train else None,
+        "settings": asdict(settings),
+    }
     history: list[dict[str, Any]] = []
     best = -1.0
     step = 0
     deadline = started + settings.max_minutes * 60
-    epochs = tqdm(range(1, settings.max_epochs + 1), desc=f"gloss {settings.corpus}", unit="epoch", disable=not progress)
+    epochs = tqdm(
+        range(1, settings.max_epochs + 1), desc=f"gloss {settings.corpus}", unit="epoch", disable=not progress
+    )
     for epoch in epochs:
         model.train()
         total, count = 0.0, 0
@@ -246,25 +286,41 @@ def train_gloss(settings: GlossTrainSettings, out: str | Path, progress: bool = 
         hypotheses = translator.translate_sources(valid_sources, text_frontend)
         scores = gloss_scores(hypotheses, valid_gloss_text)
         elapsed = time.perf_counter() - started
-        record = {"seed": settings.seed, "epoch": epoch, "step": step, "lr": schedule.get_last_lr()[0], "train_loss": total / max(count, 1),
-                  "valid_bleu4": scores["bleu4"],
-                  "valid_wer": scores["wer"], "elapsed_s": elapsed,
-                  "cpu_s": time.process_time() - cpu_started,
-                  "valid_decode_s": elapsed - train_s}
+        record = {
+            "seed": settings.seed,
+            "epoch": epoch,
+            "step": step,
+            "lr": schedule.get_last_lr()[0],
+            "train_loss": total / max(count, 1),
+            "valid_bleu4": scores["bleu4"],
+            "valid_wer": scores["wer"],
+            "elapsed_s": elapsed,
+            "cpu_s": time.process_time() - cpu_started,
+            "valid_decode_s": elapsed - train_s,
+        }
         history.append(record)
         if scores["bleu4"] > best:
             best = scores["bleu4"]
-            save_checkpoint(out / "best", GlossCheckpoint(kept, target_vocab, source_vocab, {**meta, "epoch": epoch,
-                                                                                                 "valid_bleu4": best}))
+            save_checkpoint(
+                out / "best",
+                GlossCheckpoint(kept, target_vocab, source_vocab, {**meta, "epoch": epoch, "valid_bleu4": best}),
+            )
         tqdm.write(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()}))
         epochs.set_postfix(loss=f"{record['train_loss']:.3f}", bleu4=f"{scores['bleu4']:.2f}", best=f"{best:.2f}")
         if time.perf_counter() > deadline:
             break
     summary = {
-        "corpus": settings.corpus, "best_valid_bleu4": best, "epochs": len(history), "steps": step,
-        "train_examples": len(examples), "parameters": parameter_count(model), "prepare_s": prepared_s,
+        "corpus": settings.corpus,
+        "best_valid_bleu4": best,
+        "epochs": len(history),
+        "steps": step,
+        "train_examples": len(examples),
+        "parameters": parameter_count(model),
+        "prepare_s": prepared_s,
         "total_s": time.perf_counter() - started,
-        "cpu_s": time.process_time() - cpu_started, "threads": torch.get_num_threads(), "settings": asdict(settings),
+        "cpu_s": time.process_time() - cpu_started,
+        "threads": torch.get_num_threads(),
+        "settings": asdict(settings),
         "history": history,
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -291,12 +347,15 @@ def train_gloss_ensemble(settings: GlossTrainSettings, out: str | Path, members:
     # processes (huggingface/tokenizers#1794: ids follow hash-map order, and ids break ties between merges)
     source_vocab, target_vocab = build_vocabularies(settings, *load_pairs(settings.corpus, "train"))
     vocabularies = (None if source_vocab is None else source_vocab.to_json(), target_vocab.to_json())
-    plans = [(replace(settings, seed=settings.seed + k, threads=settings.threads or 1), out / f"member-{k}", vocabularies)
-             for k in range(members)]
+    plans = [
+        (replace(settings, seed=settings.seed + k, threads=settings.threads or 1), out / f"member-{k}", vocabularies)
+        for k in range(members)
+    ]
     # spawn: a forked child would inherit this process's torch thread pool and any open model state;
     # exit_with_parent: a killed `bgtai train gloss --members N` must not leave members writing into OUT
-    with ProcessPoolExecutor(max_workers=members, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=exit_with_parent) as pool:
+    with ProcessPoolExecutor(
+        max_workers=members, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent
+    ) as pool:
         summaries = list(pool.map(_train_member, *zip(*plans)))
     checkpoints = [load_checkpoint(folder / "best") for _, folder, _ in plans]
     translator = GlossTranslator(checkpoints, beam=1)
@@ -305,15 +364,28 @@ def train_gloss_ensemble(settings: GlossTrainSettings, out: str | Path, members:
     sources = source_features(text_frontend, valid_text, checkpoints[0].source_vocab, progress=False)
     bleu4 = gloss_scores(translator.translate_sources(sources, text_frontend), valid_gloss_text)["bleu4"]
     first = checkpoints[0].meta
-    meta = {"corpus": settings.corpus, "text_frontend": first["text_frontend"], "audio_frontend": first.get("audio_frontend"),
-            "ensemble_valid_bleu4": bleu4,
-            "members": [{"seed": c.meta["settings"]["seed"], "epoch": c.meta.get("epoch"),
-                         "valid_bleu4": c.meta.get("valid_bleu4")} for c in checkpoints],
-            "settings": asdict(settings)}
+    meta = {
+        "corpus": settings.corpus,
+        "text_frontend": first["text_frontend"],
+        "audio_frontend": first.get("audio_frontend"),
+        "ensemble_valid_bleu4": bleu4,
+        "members": [
+            {"seed": c.meta["settings"]["seed"], "epoch": c.meta.get("epoch"), "valid_bleu4": c.meta.get("valid_bleu4")}
+            for c in checkpoints
+        ],
+        "settings": asdict(settings),
+    }
     save_ensemble(out / "best", [folder / "best" for _, folder, _ in plans], meta)
-    summary = {"corpus": settings.corpus, "best_valid_bleu4": bleu4, "members": summaries,
-               "total_s": time.perf_counter() - started, "cpu_s": sum(m["cpu_s"] for m in summaries),
-               "threads": sum(m["threads"] for m in summaries), "epochs": [m["epochs"] for m in summaries],
-               "steps": [m["steps"] for m in summaries], "settings": asdict(settings)}
+    summary = {
+        "corpus": settings.corpus,
+        "best_valid_bleu4": bleu4,
+        "members": summaries,
+        "total_s": time.perf_counter() - started,
+        "cpu_s": sum(m["cpu_s"] for m in summaries),
+        "threads": sum(m["threads"] for m in summaries),
+        "epochs": [m["epochs"] for m in summaries],
+        "steps": [m["steps"] for m in summaries],
+        "settings": asdict(settings),
+    }
     (out / "history.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

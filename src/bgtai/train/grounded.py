@@ -33,8 +33,11 @@ from bgtai.model.grounded import GroundedConfig, GroundedModel
 from bgtai.strict_fields import require_known_fields
 
 KIND = "grounded"
-TASKS: tuple[tuple[str, str, str], ...] = (("audio-text", "audio", "text"), ("image-text", "image", "text"),
-                                          ("audio-image", "audio", "image"))
+TASKS: tuple[tuple[str, str, str], ...] = (
+    ("audio-text", "audio", "text"),
+    ("image-text", "image", "text"),
+    ("audio-image", "audio", "image"),
+)
 
 
 @dataclass
@@ -50,7 +53,9 @@ class GroundedRecipe:
     batch_size: int = 256
     temperature: float = 0.05
     val_fraction: float = 0.1
-    task_weights: dict[str, float] = field(default_factory=lambda: {"audio-text": 1.0, "image-text": 1.0, "audio-image": 0.5})
+    task_weights: dict[str, float] = field(
+        default_factory=lambda: {"audio-text": 1.0, "image-text": 1.0, "audio-image": 0.5}
+    )
     ridge_alphas: list[float] = field(default_factory=lambda: [1.0, 10.0, 100.0, 1000.0, 10000.0])
     seed: int = 0
 
@@ -60,7 +65,10 @@ class GroundedRecipe:
         recipe = cls(**json.loads(json.dumps(data)))
         if recipe.kind != KIND:
             raise ValueError(f"kind must be {KIND!r}, not {recipe.kind!r}")
-        recipe.model_config(), recipe.pair_options()  # unknown or bad model and data settings fail here, before any work
+        (
+            recipe.model_config(),
+            recipe.pair_options(),
+        )  # unknown or bad model and data settings fail here, before any work
         return recipe
 
     def model_config(self) -> GroundedConfig:
@@ -94,7 +102,9 @@ def _is_validation(group: str, fraction: float, seed: int) -> bool:
     return int.from_bytes(digest, "little") / 2**64 < fraction
 
 
-def task_examples(pairs: list[Pair], val_fraction: float, seed: int) -> tuple[dict[str, list[Any]], dict[str, Examples]]:
+def task_examples(
+    pairs: list[Pair], val_fraction: float, seed: int
+) -> tuple[dict[str, list[Any]], dict[str, Examples]]:
     """The distinct inputs of each modality (paths and caption texts) and each task's examples."""
     inputs: dict[str, dict[str, int]] = {"audio": {}, "image": {}, "text": {}}
 
@@ -114,9 +124,14 @@ def task_examples(pairs: list[Pair], val_fraction: float, seed: int) -> tuple[di
             key = pair.label or str(pair.image)
             rows["audio-image"].append((index("audio", pair.audio), index("image", pair.image), key, validation))
     examples = {
-        name: Examples(np.array([r[0] for r in got], dtype=np.int64), np.array([r[1] for r in got], dtype=np.int64),
-                       [r[2] for r in got], np.array([r[3] for r in got], dtype=bool))
-        for name, got in rows.items() if got
+        name: Examples(
+            np.array([r[0] for r in got], dtype=np.int64),
+            np.array([r[1] for r in got], dtype=np.int64),
+            [r[2] for r in got],
+            np.array([r[3] for r in got], dtype=bool),
+        )
+        for name, got in rows.items()
+        if got
     }
     return {m: list(values) for m, values in inputs.items()}, examples
 
@@ -164,13 +179,17 @@ def train_grounded(
     if config.design == "ridge":
         best_loss = fit_ridge(model, embedded, text, active, recipe.ridge_alphas, progress)
     elif config.design != "bridge":
-        best_state, best_epoch, best_loss, history = fit_towers(model, embedded, text, active, recipe, progress, warmup_cosine)
+        best_state, best_epoch, best_loss, history = fit_towers(
+            model, embedded, text, active, recipe, progress, warmup_cosine
+        )
         model.load_state_dict(best_state)
     provenance = {
         "recipe": {**asdict(recipe), "stages": [{"name": "main", "epochs": recipe.epochs}]},
         "command": command,
         "pairs": summarise(pairs),
-        "examples": {n: {"train": int((~e.validation).sum()), "validation": int(e.validation.sum())} for n, e in examples.items()},
+        "examples": {
+            n: {"train": int((~e.validation).sum()), "validation": int(e.validation.sum())} for n, e in examples.items()
+        },
         "best_epoch": best_epoch,
         "best_val_loss": best_loss,
         "history": history,
@@ -178,31 +197,53 @@ def train_grounded(
     }
     save_model_atomically(model.eval(), out / "best", provenance)  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
-    progress(f"wrote {out / 'best'} (design {config.design}, best epoch {best_epoch}, validation loss {best_loss:.4f}, {seconds:.0f} s)")
+    progress(
+        f"wrote {out / 'best'} (design {config.design}, best epoch {best_epoch}, validation loss {best_loss:.4f}, {seconds:.0f} s)"
+    )
     return GroundedSummary(recipe.epochs, best_epoch, best_loss, seconds, history)
 
 
 TASKS_BY_NAME = {name: (name, left, right) for name, left, right in TASKS}
 
 
-def _side(model: GroundedModel, embedded: dict[str, tuple[np.ndarray, np.ndarray]], text: np.ndarray,
-          modality: str, rows: np.ndarray) -> Tensor:
+def _side(
+    model: GroundedModel,
+    embedded: dict[str, tuple[np.ndarray, np.ndarray]],
+    text: np.ndarray,
+    modality: str,
+    rows: np.ndarray,
+) -> Tensor:
     if modality == "text":
         return torch.from_numpy(text[rows])
     features, bridges = embedded[modality]
     return model.towers[modality](torch.from_numpy(features[rows]), torch.from_numpy(bridges[rows]))
 
 
-def _task_loss(model: GroundedModel, embedded: dict[str, tuple[np.ndarray, np.ndarray]], text: np.ndarray,
-               name: str, examples: Examples, rows: np.ndarray, temperature: float) -> Tensor:
+def _task_loss(
+    model: GroundedModel,
+    embedded: dict[str, tuple[np.ndarray, np.ndarray]],
+    text: np.ndarray,
+    name: str,
+    examples: Examples,
+    rows: np.ndarray,
+    temperature: float,
+) -> Tensor:
     _, left, right = TASKS_BY_NAME[name]
-    return info_nce(_side(model, embedded, text, left, examples.left[rows]),
-                    _side(model, embedded, text, right, examples.right[rows]),
-                    [examples.right_keys[i] for i in rows], temperature)
+    return info_nce(
+        _side(model, embedded, text, left, examples.left[rows]),
+        _side(model, embedded, text, right, examples.right[rows]),
+        [examples.right_keys[i] for i in rows],
+        temperature,
+    )
 
 
-def _validation_loss(model: GroundedModel, embedded: dict[str, tuple[np.ndarray, np.ndarray]], text: np.ndarray,
-                     examples: dict[str, Examples], recipe: GroundedRecipe) -> float:
+def _validation_loss(
+    model: GroundedModel,
+    embedded: dict[str, tuple[np.ndarray, np.ndarray]],
+    text: np.ndarray,
+    examples: dict[str, Examples],
+    recipe: GroundedRecipe,
+) -> float:
     """Weighted mean InfoNCE over fixed validation batches of each task (eval mode, no dropout)."""
     model.eval()
     total, weight = 0.0, 0.0
@@ -210,7 +251,7 @@ def _validation_loss(model: GroundedModel, embedded: dict[str, tuple[np.ndarray,
         for name, task in examples.items():
             rows = np.flatnonzero(task.validation)
             for start in range(0, len(rows), recipe.batch_size):
-                batch = rows[start:start + recipe.batch_size]
+                batch = rows[start : start + recipe.batch_size]
                 if len(batch) < 2:
                     continue
                 w = recipe.task_weights.get(name, 1.0) * len(batch)
@@ -220,9 +261,15 @@ def _validation_loss(model: GroundedModel, embedded: dict[str, tuple[np.ndarray,
     return total / weight if weight else math.inf
 
 
-def fit_towers(model: GroundedModel, embedded: dict[str, tuple[np.ndarray, np.ndarray]], text: np.ndarray,
-                examples: dict[str, Examples], recipe: GroundedRecipe, progress: Callable[[str], None],
-                schedule: Callable[..., float]) -> tuple[dict[str, Tensor], int, float, list[dict[str, float]]]:
+def fit_towers(
+    model: GroundedModel,
+    embedded: dict[str, tuple[np.ndarray, np.ndarray]],
+    text: np.ndarray,
+    examples: dict[str, Examples],
+    recipe: GroundedRecipe,
+    progress: Callable[[str], None],
+    schedule: Callable[..., float],
+) -> tuple[dict[str, Tensor], int, float, list[dict[str, float]]]:
     generator = np.random.default_rng(recipe.seed)
     optimiser = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     steps_per_epoch = sum(max(1, math.ceil((~e.validation).sum() / recipe.batch_size)) for e in examples.values())
@@ -236,7 +283,7 @@ def fit_towers(model: GroundedModel, embedded: dict[str, tuple[np.ndarray, np.nd
         batches = []
         for name, task in examples.items():
             rows = generator.permutation(np.flatnonzero(~task.validation))
-            batches += [(name, rows[s:s + recipe.batch_size]) for s in range(0, len(rows), recipe.batch_size)]
+            batches += [(name, rows[s : s + recipe.batch_size]) for s in range(0, len(rows), recipe.batch_size)]
         order = generator.permutation(len(batches))
         epoch_loss = 0.0
         for index in order:
@@ -246,7 +293,8 @@ def fit_towers(model: GroundedModel, embedded: dict[str, tuple[np.ndarray, np.nd
             for group in optimiser.param_groups:
                 group["lr"] = recipe.lr * schedule(step, steps_per_epoch, total)
             loss = recipe.task_weights.get(name, 1.0) * _task_loss(
-                model, embedded, text, name, examples[name], rows, recipe.temperature)
+                model, embedded, text, name, examples[name], rows, recipe.temperature
+            )
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -258,13 +306,21 @@ def fit_towers(model: GroundedModel, embedded: dict[str, tuple[np.ndarray, np.nd
             best_loss, best_epoch = val_loss, epoch
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
         if epoch == 1 or epoch % 5 == 0 or epoch == recipe.epochs:
-            progress(f"epoch {epoch}/{recipe.epochs}: train {epoch_loss:.4f}, validation {val_loss:.4f} "
-                     f"(best {best_loss:.4f} at {best_epoch})")
+            progress(
+                f"epoch {epoch}/{recipe.epochs}: train {epoch_loss:.4f}, validation {val_loss:.4f} "
+                f"(best {best_loss:.4f} at {best_epoch})"
+            )
     return best_state, best_epoch, best_loss, history
 
 
-def fit_ridge(model: GroundedModel, embedded: dict[str, tuple[np.ndarray, np.ndarray]], text: np.ndarray,
-              examples: dict[str, Examples], alphas: list[float], progress: Callable[[str], None]) -> float:
+def fit_ridge(
+    model: GroundedModel,
+    embedded: dict[str, tuple[np.ndarray, np.ndarray]],
+    text: np.ndarray,
+    examples: dict[str, Examples],
+    alphas: list[float],
+    progress: Callable[[str], None],
+) -> float:
     """Each tower's ridge map from standardised features to its caption vectors; alpha by validation cosine."""
     from sklearn.linear_model import Ridge
 

@@ -149,7 +149,9 @@ class TrainData:
                 continue
             if modality not in front_ends:
                 raise ValueError(f"the pairs have {modality} inputs but the model has no {modality} front-end")
-            batch = encode_sequence(modality, list(table), encoder=front_ends[modality], progress=progress, skip_bad=True)
+            batch = encode_sequence(
+                modality, list(table), encoder=front_ends[modality], progress=progress, skip_bad=True
+            )
             features[modality] = batch.features
             if batch.bad:
                 warnings.warn(
@@ -292,7 +294,10 @@ class JointTrainer:
         objective = recipe.objective
         if objective.kind == "moco":
             self.loss: nn.Module = CrossModalMoCo(
-                self.model.modalities, self.model.dim, objective.queue_size, objective.temperature,
+                self.model.modalities,
+                self.model.dim,
+                objective.queue_size,
+                objective.temperature,
                 objective.in_batch_negatives,
             )
             self.momentum: JointModel | None = copy.deepcopy(self.model).requires_grad_(False).eval()
@@ -306,8 +311,11 @@ class JointTrainer:
         self.difficulty = np.full(len(data), np.nan)
         self.train_rows, self.val_rows = split_validation(data, recipe.optim.val_fraction, recipe.seed)
         self.provenance: dict[str, Any] = {
-            "recipe": recipe.to_dict(), "command": current_command(), "pairs": dict(sorted(Counter(data.how).items())),
-            "train_pairs": len(self.train_rows), "validation_pairs": len(self.val_rows),
+            "recipe": recipe.to_dict(),
+            "command": current_command(),
+            "pairs": dict(sorted(Counter(data.how).items())),
+            "train_pairs": len(self.train_rows),
+            "validation_pairs": len(self.val_rows),
         }
         self.history: list[dict[str, Any]] = []
         self.stage_index, self.epoch, self.step = 0, 0, 0
@@ -323,8 +331,12 @@ class JointTrainer:
     def stage_rows(self, rows: np.ndarray) -> np.ndarray:
         """The rows on which the stage's variant has a loss term for some caption kind."""
         keep = [
-            r for r in rows
-            if any(slava_terms(self.stage.variant, k, self.data.present(int(r), k)) for k in caption_kind_choices(self.stage.variant))
+            r
+            for r in rows
+            if any(
+                slava_terms(self.stage.variant, k, self.data.present(int(r), k))
+                for k in caption_kind_choices(self.stage.variant)
+            )
         ]
         return np.asarray(keep, dtype=np.int64)
 
@@ -363,7 +375,11 @@ class JointTrainer:
 
     def _plan(self, epoch: int) -> list[Batch]:
         return plan_epoch(
-            self.data, self.admitted_rows(epoch), self.stage.variant, self.recipe.optim.batch_size, self.world,
+            self.data,
+            self.admitted_rows(epoch),
+            self.stage.variant,
+            self.recipe.optim.batch_size,
+            self.world,
             (self.recipe.seed, self.stage_index, epoch),
         )
 
@@ -421,11 +437,16 @@ class JointTrainer:
                 train_loss = self._train_epoch(writer)
                 val_loss = self.validate()
                 record = {
-                    "stage": stage.name, "epoch": self.epoch + 1, "step": self.step, "train_loss": train_loss,
-                    "val_loss": val_loss, "lr": self.scheduler.get_last_lr()[0],
+                    "stage": stage.name,
+                    "epoch": self.epoch + 1,
+                    "step": self.step,
+                    "train_loss": train_loss,
+                    "val_loss": val_loss,
+                    "lr": self.scheduler.get_last_lr()[0],
                     "seconds": round(time.perf_counter() - started, 3),
                     "cpu_seconds": round(time.process_time() - cpu_started, 3),
-                    "pairs": self._epoch_pairs, "align_loss": self._epoch_align,
+                    "pairs": self._epoch_pairs,
+                    "align_loss": self._epoch_align,
                 }
                 self.history.append(record)
                 self.epoch += 1
@@ -470,7 +491,9 @@ class JointTrainer:
         self.wrapped.train()
         losses, align_losses = [], []
         epoch_steps = 0
-        bar = tqdm(plan, desc=f"{self.stage.name} epoch {self.epoch + 1}/{self.stage.epochs}", disable=not self.progress)
+        bar = tqdm(
+            plan, desc=f"{self.stage.name} epoch {self.epoch + 1}/{self.stage.epochs}", disable=not self.progress
+        )
         self.optimizer.zero_grad(set_to_none=True)
         for number, batch in enumerate(bar):
             last_micro = (number + 1) % optim.accumulate == 0 or number + 1 == len(plan)
@@ -577,7 +600,9 @@ class JointTrainer:
             try:
                 state = torch.load(candidate, map_location="cpu", weights_only=False)
             except Exception as error:  # noqa: BLE001 - whatever fails while reading it, the file is unusable
-                problems.append(f"{candidate} is damaged ({str(error).splitlines()[0] if str(error) else type(error).__name__})")
+                problems.append(
+                    f"{candidate} is damaged ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+                )
                 continue
             if isinstance(state, dict) and "recipe" in state:
                 path = candidate
@@ -617,12 +642,18 @@ class JointTrainer:
             model = load_model(best)
             self.model.load_state_dict(model.state_dict())
         except Exception as error:  # noqa: BLE001 - no usable best model either
-            raise BadInputError(str(self.out / CHECKPOINT), "; ".join(problems) + f"; and {best} cannot be "
-                                f"loaded ({error}): remove {self.out} or choose another --out to start over") from error
+            raise BadInputError(
+                str(self.out / CHECKPOINT),
+                "; ".join(problems) + f"; and {best} cannot be "
+                f"loaded ({error}): remove {self.out} or choose another --out to start over",
+            ) from error
         if self.momentum is not None:
             self.momentum.load_state_dict(model.state_dict())
-        warnings.warn("; ".join(problems) + f"; starting the run over from the weights of {best} "
-                      "(the schedule restarts at epoch 1)", stacklevel=3)
+        warnings.warn(
+            "; ".join(problems) + f"; starting the run over from the weights of {best} "
+            "(the schedule restarts at epoch 1)",
+            stacklevel=3,
+        )
 
     def _write_log(self) -> None:
         # rewritten whole from the history, so a resumed run's log has no rows from the lost epoch
@@ -665,7 +696,9 @@ def save_model_atomically(model: JointModel, folder: Path, provenance: dict[str,
         model.save(temporary)
         if provenance is not None:
             record = {**provenance, "provenance": code_provenance()}  # commit, date, versions: bgtai.provenance
-            (temporary / TRAINING_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            (temporary / TRAINING_FILE).write_text(
+                json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            )
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
@@ -706,7 +739,9 @@ def train(
         options = PairOptions.from_dict(recipe.data)
         if data is None:
             pairs = build_pairs(options)
-            data = TrainData.from_pairs(pairs, recipe.joint_config().front_ends, progress=progress and distributed.is_main())
+            data = TrainData.from_pairs(
+                pairs, recipe.joint_config().front_ends, progress=progress and distributed.is_main()
+            )
         data = data.with_audio_cut(options.max_audio_frames)
         trainer = JointTrainer(recipe, out, data, progress=progress, on_step=on_step, snapshots=snapshots)
         if resume:

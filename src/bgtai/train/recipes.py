@@ -88,7 +88,9 @@ class Recipe:
 
         for stage in self.stages:
             if stage.variant not in SLAVA_VARIANTS:
-                raise ValueError(f"stage {stage.name!r}: unknown variant {stage.variant!r}; known: {', '.join(SLAVA_VARIANTS)}")
+                raise ValueError(
+                    f"stage {stage.name!r}: unknown variant {stage.variant!r}; known: {', '.join(SLAVA_VARIANTS)}"
+                )
         self.joint_config()  # fail early on a bad model section
 
     def joint_config(self) -> JointConfig:

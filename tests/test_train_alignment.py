@@ -57,15 +57,15 @@ def _alignment_grads(result_filter: bool) -> tuple[dict, dict]:
     trainer = JointTrainer(
         aligned_recipe(ds_net=True, result_filter=result_filter), "unused", make_data(), progress=False
     )
-    batch = next(b for b in trainer._plan(0) if "image" in modalities_of(b.terms))
+    batch = next(b for b in trainer.task.plan(0) if "image" in modalities_of(b.terms))
     modalities = modalities_of(batch.terms)
-    inputs = batch_inputs(trainer.data, batch.rows, batch.kind, modalities)
-    _, align_loss, difficulty = trainer.aligned(inputs, alignment_view(modalities))
+    inputs = batch_inputs(trainer.task.data, batch.rows, batch.kind, modalities)
+    _, align_loss, difficulty = trainer.task.aligned(inputs, alignment_view(modalities))
     assert align_loss is not None and difficulty is not None
     assert torch.all((difficulty >= 0) & (difficulty <= 1))
     align_loss.mean().backward()
     model = {n: p.grad for n, p in trainer.model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
-    aligner = {n: p.grad for n, p in trainer.aligned.aligner.named_parameters() if p.grad is not None}
+    aligner = {n: p.grad for n, p in trainer.task.aligned.aligner.named_parameters() if p.grad is not None}
     return model, aligner
 
 
@@ -82,7 +82,7 @@ def test_ds_net_admits_a_growing_share_after_a_full_warm_up_epoch(tmp_path) -> N
     assert max(pairs[1:]) < pairs[0]  # the first epoch trains every pair, then only the easy ones
     assert all(np.isfinite(row["align_loss"]) for row in summary.history)
     state = torch.load(tmp_path / "run" / "checkpoint.pt")
-    difficulty = state["difficulty"].numpy()
+    difficulty = state["task"]["selection"]["difficulty"].numpy()
     scored = difficulty[np.isfinite(difficulty)]
     assert len(scored) > 0 and scored.min() >= 0 and scored.max() <= 1
 
@@ -90,15 +90,15 @@ def test_ds_net_admits_a_growing_share_after_a_full_warm_up_epoch(tmp_path) -> N
 def test_admitted_sets_grow_with_the_threshold_and_unscored_pairs_always_train() -> None:
     recipe = aligned_recipe(result_filter=False, threshold=0.2, growth=2.0)
     trainer = JointTrainer(recipe, "unused", make_data(), progress=False)
-    rows = trainer.rows
-    trainer.difficulty[rows] = np.linspace(0.0, 0.5, len(rows))
-    trainer.difficulty[rows[:3]] = np.nan  # never scored
-    admitted = [set(trainer.admitted_rows(epoch).tolist()) for epoch in range(5)]
+    rows = trainer.task.rows
+    trainer.task.difficulty[rows] = np.linspace(0.0, 0.5, len(rows))
+    trainer.task.difficulty[rows[:3]] = np.nan  # never scored
+    admitted = [set(trainer.task.admitted_rows(epoch).tolist()) for epoch in range(5)]
     assert admitted[0] == set(rows.tolist())  # warm-up epoch
     assert admitted[1] < admitted[2] < admitted[3] <= admitted[4]
     assert set(rows[:3].tolist()) <= admitted[1]
-    threshold = trainer.recipe.alignment.threshold * trainer.recipe.alignment.growth
-    easy = {int(r) for r in rows[3:] if trainer.difficulty[r] <= threshold}
+    threshold = trainer.task.recipe.alignment.threshold * trainer.task.recipe.alignment.growth
+    easy = {int(r) for r in rows[3:] if trainer.task.difficulty[r] <= threshold}
     assert easy <= admitted[2] and len(admitted[1]) >= 0.3 * (len(rows) - 3)
 
 
@@ -121,6 +121,8 @@ def test_killed_and_resumed_aligned_run_equals_an_uninterrupted_one(tmp_path) ->
     assert [r["pairs"] for r in resumed.history] == [r["pairs"] for r in whole.history]
     assert [r["val_loss"] for r in resumed.history] == [r["val_loss"] for r in whole.history]
     a, b = torch.load(tmp_path / "whole" / "checkpoint.pt"), torch.load(tmp_path / "killed" / "checkpoint.pt")
+    a, b = a["task"], b["task"]
+    a["difficulty"], b["difficulty"] = a["selection"]["difficulty"], b["selection"]["difficulty"]
     assert _states_equal(a["model"], b["model"]) and _states_equal(a["aligner"], b["aligner"])
     assert torch.equal(a["difficulty"].isnan(), b["difficulty"].isnan())
     assert torch.equal(a["difficulty"].nan_to_num(), b["difficulty"].nan_to_num())
@@ -146,7 +148,7 @@ def _aligned_run(out: str) -> dict:
     # plans, so what must match is the difficulty every rank scored, which selection reads
     summary = train(aligned_recipe(epochs=1), out, data=make_data(), progress=False)
     state = torch.load(os.path.join(out, "checkpoint.pt"))
-    return {"history": summary.history, "difficulty": state["difficulty"]}
+    return {"history": summary.history, "difficulty": state["task"]["selection"]["difficulty"]}
 
 
 def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
@@ -202,7 +204,7 @@ def test_audio_cut_keeps_the_first_frames_and_the_pairs() -> None:
 def test_every_alignment_loss_trains_and_selection_still_uses_sp(tmp_path, loss: str) -> None:
     summary = train(aligned_recipe(epochs=2, loss=loss), tmp_path / loss, data=make_data(), progress=False)
     assert all(np.isfinite(row["align_loss"]) for row in summary.history)
-    difficulty = torch.load(tmp_path / loss / "checkpoint.pt")["difficulty"].numpy()
+    difficulty = torch.load(tmp_path / loss / "checkpoint.pt")["task"]["selection"]["difficulty"].numpy()
     scored = difficulty[np.isfinite(difficulty)]
     assert scored.size and scored.max() <= 1.0  # SP-Loss, even when training on the unbounded CE
 

@@ -117,8 +117,9 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, objective:
     assert [r["val_loss"] for r in resumed.history] == [r["val_loss"] for r in whole.history]
     whole_checkpoint = torch.load(tmp_path / "whole" / "checkpoint.pt")
     killed_checkpoint = torch.load(tmp_path / "killed" / "checkpoint.pt")
-    assert _states_equal(whole_checkpoint["model"], killed_checkpoint["model"])
-    assert _states_equal(whole_checkpoint["loss"], killed_checkpoint["loss"])
+    whole_task, killed_task = whole_checkpoint["task"], killed_checkpoint["task"]
+    assert _states_equal(whole_task["model"], killed_task["model"])
+    assert _states_equal(whole_task["objective"]["loss"], killed_task["objective"]["loss"])
 
 
 def _first_step(objective: str, out: str) -> dict:
@@ -126,7 +127,7 @@ def _first_step(objective: str, out: str) -> dict:
     from bgtai.train.joint import JointTrainer
 
     trainer = JointTrainer(tiny_recipe(objective, epochs=2, dropout=0.0), out + "-step", make_data(), progress=False)
-    loss = trainer.batch_loss(trainer._plan(0)[0])
+    loss = trainer.batch_loss(trainer.task.plan(0)[0])
     loss.backward()
     grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
     value = loss.detach().clone()
@@ -174,8 +175,9 @@ def test_two_process_ddp_equals_one_process(tmp_path) -> None:
         one_state = torch.load(tmp_path / "one" / objective / "checkpoint.pt")
         two_state = torch.load(tmp_path / "two" / objective / "checkpoint.pt")
         if objective == "moco":  # the queues hold the same keys in the same order
-            assert torch.allclose(one_state["loss"]["queue_text"], two_state["loss"]["queue_text"], atol=1e-4)
-            assert torch.equal(one_state["loss"]["queue_labels_text"], two_state["loss"]["queue_labels_text"])
+            one_queues, two_queues = one_state["task"]["objective"]["loss"], two_state["task"]["objective"]["loss"]
+            assert torch.allclose(one_queues["queue_text"], two_queues["queue_text"], atol=1e-4)
+            assert torch.equal(one_queues["queue_labels_text"], two_queues["queue_labels_text"])
 
 
 def test_two_stages_train_only_their_parts(tmp_path) -> None:

@@ -65,6 +65,8 @@ class LoopSettings:
     best_name: str = "best"
     snapshots: bool = False
     progress: bool = True
+    # validate before the first epoch of each stage too (epoch 0 in the log): the untrained model can be the best
+    validate_first: bool = False
 
 
 class Task(Protocol):
@@ -159,6 +161,8 @@ class TrainingLoop:
         stop = False
         while self.stage_index < len(stages) and not stop:
             stage = stages[self.stage_index]
+            if self.settings.validate_first and self.epoch == 0 and not self._validated_first(stage):
+                self._validate_first(stage)
             while self.epoch < stage.epochs:
                 self._run_epoch(stage)
                 limit = self.settings.max_minutes
@@ -190,6 +194,20 @@ class TrainingLoop:
             time.perf_counter() - started,
             time.process_time() - cpu_started,
         )
+
+    def _validated_first(self, stage: Stage) -> bool:
+        return any(record["stage"] == stage.name and record["epoch"] == 0 for record in self.history)
+
+    def _validate_first(self, stage: Stage) -> None:
+        validation = self.task.validate()
+        self.history.append({"stage": stage.name, "epoch": 0, "step": self.step, **validation})
+        value = float(validation.get(self.settings.select_on, math.nan))
+        if not math.isnan(value):
+            self.best_value = value
+        if distributed.is_main() and self.out is not None:
+            self.task.save_model(self.out / self.settings.best_name)
+            self.save_checkpoint()
+        distributed.barrier()
 
     def _run_epoch(self, stage: Stage) -> None:
         started, cpu_started = time.perf_counter(), time.process_time()

@@ -34,7 +34,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from bgtai.generate.decoder import DecoderConfig, EmbeddingDecoder, load_decoder
     from bgtai.generate.sampling import sample
-    from bgtai.train.generator import GeneratorSettings, GeneratorTrainer, TrainingData
+    from bgtai.train.generator import GeneratorSettings, GeneratorTask, TrainingData
+    from bgtai.train.loop import LoopSettings, TrainingLoop
 
     rng = np.random.default_rng(0)
     rows = []
@@ -53,12 +54,15 @@ def main() -> None:
             settings = GeneratorSettings(size=size, batch_size=args.batch, steps=args.train_steps + 1)
             pixels = rng.uniform(-1, 1, (64, 3, size, size)).astype(np.float32)
             data = TrainingData(pixels, vectors[rng.integers(0, len(vectors), 64)], ["x"] * 64)
-            trainer = GeneratorTrainer(settings, data, "unused", {})
-            trainer.train_step()  # warm-up: first-call allocations
-            started = time.perf_counter()
-            for _ in range(args.train_steps):
-                trainer.train_step()
-            train_step = (time.perf_counter() - started) / args.train_steps
+            task = GeneratorTask(settings, data, {})
+            # the shared loop's own steps, timed from the end of the first (first-call allocations) to the last
+            marks: list[float] = []
+            loop = LoopSettings(select_on="", grad_clip=1.0, progress=False)
+            TrainingLoop(
+                task, loop, None, identity={}, on_step=lambda _, marks=marks: marks.append(time.perf_counter())
+            ).run()
+            started = marks[0]
+            train_step = (marks[-1] - started) / args.train_steps
         params = sum(p.numel() for p in decoder.parameters()) / 1e6
         rows.append((name, size, params, per_picture, train_step))
     print(

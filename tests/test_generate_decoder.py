@@ -12,7 +12,8 @@ from bgtai.errors import BadInputError
 from bgtai.generate.base import Condition
 from bgtai.generate.decoder import DecoderConfig, EmbeddingDecoder, load_decoder
 from bgtai.generate.sampling import DecoderGenerator, _guided_noise, sample
-from bgtai.train.generator import GeneratorSettings, GeneratorTrainer, TrainingData, train_generator
+from bgtai.train.generator import GeneratorSettings, GeneratorTask, TrainingData, train_generator
+from bgtai.train.loop import LoopSettings, TrainingLoop
 
 DIM = 6
 
@@ -100,15 +101,15 @@ def test_guidance_scale_changes_the_pictures() -> None:
 def test_condition_dropout_zeroes_that_share_of_the_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[torch.Tensor] = []
     for dropout in (0.0, 0.5):
-        trainer = GeneratorTrainer(tiny_settings(batch_size=400, condition_dropout=dropout), tiny_data(), "unused", {})
-        original = trainer.decoder.forward
+        task = GeneratorTask(tiny_settings(batch_size=400, condition_dropout=dropout), tiny_data(), {})
+        original = task.decoder.forward
 
         def recording(noisy, timesteps, vectors, original=original):
             seen.append(vectors.clone())
             return original(noisy, timesteps, vectors)
 
-        monkeypatch.setattr(trainer.decoder, "forward", recording)
-        trainer.train_step()
+        monkeypatch.setattr(task.decoder, "forward", recording)
+        task.loss(task.decoder, None, 0)
     zero_share = [float((v.abs().sum(1) == 0).float().mean()) for v in seen]
     assert zero_share[0] == 0.0
     assert 0.4 < zero_share[1] < 0.6
@@ -143,29 +144,50 @@ def test_generator_interface_returns_n_pictures() -> None:
 
 def test_training_lowers_the_loss_on_one_picture() -> None:
     data = TrainingData(np.zeros((1, 3, 8, 8), dtype=np.float32) + 0.5, unit_rows(1), ["flat"])
-    trainer = GeneratorTrainer(
-        tiny_settings(steps=60, batch_size=8, lr=3e-3, condition_dropout=0.0), data, "unused", {}
-    )
-    losses = [trainer.train_step() for _ in range(60)]
-    assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
+    task = GeneratorTask(tiny_settings(steps=60, batch_size=8, lr=3e-3, condition_dropout=0.0), data, {})
+    TrainingLoop(task, LoopSettings(select_on="", grad_clip=1.0, progress=False), None, identity={}).run()
+    assert len(task.losses) == 60
+    assert np.mean(task.losses[-10:]) < 0.7 * np.mean(task.losses[:10])
 
 
 def test_resumed_training_equals_an_uninterrupted_run(tmp_path: Path) -> None:
-    settings = tiny_settings()
-    whole = GeneratorTrainer(settings, tiny_data(), tmp_path / "whole", {})
-    for _ in range(settings.steps):
-        whole.train_step()
-    first = GeneratorTrainer(settings, tiny_data(), tmp_path / "cut", {})
-    for _ in range(3):
-        first.train_step()
-    first.save_checkpoint()
-    del first
-    # the command's path: a new process resumes from checkpoint.pt and finishes the run
-    train_generator(settings, tiny_data(), tmp_path / "cut", resume=True, progress=lambda _: None)
-    resumed = load_decoder(tmp_path / "cut" / "model")
-    expected = whole.ema_decoder()
+    settings = tiny_settings()  # 6 steps, a checkpoint every 3
+    quiet = {"progress": lambda _: None}
+    train_generator(settings, tiny_data(), tmp_path / "whole", **quiet)
+
+    def kill(step: int) -> None:
+        if step == 5:  # inside the second stretch of 3 steps: the run resumes from the checkpoint at step 3
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_generator(settings, tiny_data(), tmp_path / "cut", on_step=kill, **quiet)
+    summary = train_generator(settings, tiny_data(), tmp_path / "cut", resume=True, **quiet)
+    assert summary["steps"] == 6 and summary["steps_this_run"] == 3
+    resumed, expected = load_decoder(tmp_path / "cut" / "model"), load_decoder(tmp_path / "whole" / "model")
     for name, value in expected.state_dict().items():
         torch.testing.assert_close(resumed.state_dict()[name], value, rtol=0, atol=0, msg=name)
+
+
+def test_a_damaged_checkpoint_falls_back_to_the_previous_one(tmp_path: Path) -> None:
+    settings = tiny_settings(steps=9)  # checkpoints after steps 3 and 6; killed before the one after 9
+    quiet = {"progress": lambda _: None}
+    train_generator(settings, tiny_data(), tmp_path / "whole", **quiet)
+    with pytest.raises(KeyboardInterrupt):
+        train_generator(settings, tiny_data(), tmp_path / "cut", on_step=_raise_at(9), **quiet)
+    (tmp_path / "cut" / "checkpoint.pt").write_bytes(b"truncated")  # the newest checkpoint is damaged
+    with pytest.warns(UserWarning, match="damaged"):
+        train_generator(settings, tiny_data(), tmp_path / "cut", resume=True, **quiet)
+    resumed, expected = load_decoder(tmp_path / "cut" / "model"), load_decoder(tmp_path / "whole" / "model")
+    for name, value in expected.state_dict().items():
+        torch.testing.assert_close(resumed.state_dict()[name], value, rtol=0, atol=0, msg=name)
+
+
+def _raise_at(stop: int):
+    def kill(step: int) -> None:
+        if step == stop:
+            raise KeyboardInterrupt
+
+    return kill
 
 
 def test_a_finished_run_is_not_overwritten_without_resume(tmp_path: Path) -> None:

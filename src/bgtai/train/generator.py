@@ -7,15 +7,16 @@ left-right, noises them at random timesteps and regresses the noise; with chance
 model classifier-free guidance needs. An exponential moving average of the weights is what is
 saved (diffusers' `EMAModel`, with its warm-up so short runs are not dominated by the start).
 
-Resume: `checkpoint.pt` (weights, EMA, optimiser, step, the one random generator's state) is
-written atomically every `checkpoint_every` steps and at the end; a resumed run draws the same
-batches and noise as an uninterrupted one, so both end with the same weights.
+It trains on the shared loop (`bgtai.train.loop`): `checkpoint.pt` (weights, EMA, optimiser,
+schedule, the task's own random generator) is written atomically every `checkpoint_every`
+steps; a resumed run draws the same batches and noise as an uninterrupted one, so both end
+with the same weights.
 """
 
 from __future__ import annotations
 
 import json
-import time
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,11 +24,15 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
+from bgtai.errors import BadInputError
 from bgtai.generate.decoder import MODEL_FOLDER_NAME as MODEL_FOLDER
 from bgtai.generate.decoder import DecoderConfig, EmbeddingDecoder
+from bgtai.train.checkpoint import CHECKPOINT, prepare_run_folder
+from bgtai.train.loop import LoopSettings, Stage, StageSetup, TrainingLoop
+from bgtai.train.schedule import warmup_cosine
 
-CHECKPOINT = "checkpoint.pt"
 SAMPLES_FILE = "samples.png"
 
 
@@ -93,29 +98,46 @@ def picture_data(
     )
 
 
-class GeneratorTrainer:
-    def __init__(self, settings: GeneratorSettings, data: TrainingData, out: str | Path, extra: dict[str, Any]) -> None:
+class GeneratorTask:
+    """The generator's part of a run on the shared loop: decoder, EMA, noise schedule, its own random stream.
+
+    An "epoch" of the loop is `checkpoint_every` steps, so a checkpoint follows every one of them.
+    """
+
+    def __init__(self, settings: GeneratorSettings, data: TrainingData, extra: dict[str, Any]) -> None:
         from diffusers import DDPMScheduler
         from diffusers.training_utils import EMAModel
 
         self.settings = settings
         self.data = data
-        self.out = Path(out)
         torch.manual_seed(settings.seed)  # the weights' initialisation
         self.decoder = EmbeddingDecoder(settings.decoder_config(data.vectors.shape[1], extra))
-        self.scheduler = DDPMScheduler(**self.decoder.scheduler_config())
-        self.optimizer = torch.optim.AdamW(self.decoder.parameters(), lr=settings.lr, weight_decay=0.0)
+        self.noise_schedule = DDPMScheduler(**self.decoder.scheduler_config())
         self.ema = EMAModel(self.decoder.parameters(), decay=settings.ema_decay, use_ema_warmup=True, power=0.75)
-        self.rng = torch.Generator().manual_seed(settings.seed)
-        self.step = 0
+        self.rng = torch.Generator().manual_seed(settings.seed)  # batches, flips, condition dropout, noise
         self.losses: list[float] = []
+        epochs = math.ceil(settings.steps / settings.checkpoint_every)
+        self.stages = [Stage("generator", epochs)]
 
-    def learning_rate(self, step: int) -> float:
-        from bgtai.train.joint import warmup_cosine
+    def identity(self) -> dict[str, Any]:
+        return _jsonable(asdict(self.settings))
 
-        return self.settings.lr * warmup_cosine(step, self.settings.warmup_steps, self.settings.steps, min_ratio=0.1)
+    def begin_stage(self, index: int) -> StageSetup:
+        settings = self.settings
+        optimizer = torch.optim.AdamW(self.decoder.parameters(), lr=settings.lr, weight_decay=0.0)
+        return StageSetup(
+            self.decoder,
+            optimizer,
+            settings.checkpoint_every,
+            lambda step: warmup_cosine(step, settings.warmup_steps, settings.steps, min_ratio=0.1),
+        )
 
-    def train_step(self) -> float:
+    def plan(self, epoch: int) -> list[int]:
+        first = epoch * self.settings.checkpoint_every
+        return list(range(first, min(self.settings.steps, first + self.settings.checkpoint_every)))
+
+    def loss(self, module: nn.Module, batch: Any, epoch: int) -> torch.Tensor:
+        """Noise a random batch (half flipped left-right, some with the zero vector) and regress the noise."""
         settings, rng = self.settings, self.rng
         rows = torch.randint(0, len(self.data.pixels), (settings.batch_size,), generator=rng)
         pixels = torch.from_numpy(self.data.pixels[rows.numpy()])
@@ -125,61 +147,50 @@ class GeneratorTrainer:
         dropped = torch.rand(settings.batch_size, generator=rng) < settings.condition_dropout
         vectors = torch.where(dropped[:, None], torch.zeros_like(vectors), vectors)
         noise = torch.randn(pixels.shape, generator=rng)
-        timesteps = torch.randint(0, self.scheduler.config.num_train_timesteps, (settings.batch_size,), generator=rng)
-        noisy = self.scheduler.add_noise(pixels, noise, timesteps)
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.learning_rate(self.step)
-        self.decoder.train()
-        loss = torch.nn.functional.mse_loss(self.decoder(noisy, timesteps, vectors), noise)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.decoder.parameters(), 1.0)
-        self.optimizer.step()
-        self.ema.step(self.decoder.parameters())
-        self.step += 1
-        return float(loss.detach())
+        steps = self.noise_schedule.config.num_train_timesteps
+        timesteps = torch.randint(0, steps, (settings.batch_size,), generator=rng)
+        noisy = self.noise_schedule.add_noise(pixels, noise, timesteps)
+        loss = torch.nn.functional.mse_loss(module(noisy, timesteps, vectors), noise)
+        self.losses.append(float(loss.detach()))
+        return loss
 
-    def state(self) -> dict[str, Any]:
+    def after_micro_batch(self, stepped: bool) -> None:
+        self.ema.step(self.decoder.parameters())
+
+    def epoch_fields(self) -> dict[str, Any]:
+        return {}
+
+    def validate(self) -> dict[str, float]:
+        return {}  # no validation: the latest averaged decoder is the one kept
+
+    def save_model(self, folder: Path) -> None:
+        self.ema_decoder().save(folder, training={"steps": len(self.losses), "settings": self.identity()})
+
+    def end_stage(self, best: Path) -> None:
+        return None
+
+    def state_dict(self) -> dict[str, Any]:
         return {
-            "step": self.step,
             "decoder": self.decoder.state_dict(),
             "ema": self.ema.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
             "rng": self.rng.get_state(),
             "losses": self.losses,
-            "settings": _jsonable(asdict(self.settings)),
         }
 
-    def save_checkpoint(self) -> Path:
-        from bgtai.atomic import atomic_path
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.decoder.load_state_dict(state["decoder"])
+        self.ema.load_state_dict(state["ema"])
+        self.rng.set_state(state["rng"])
+        self.losses = list(state["losses"])
 
-        path = self.out / CHECKPOINT
-        with atomic_path(path) as temporary:
-            torch.save(self.state(), temporary)
-        return path
-
-    def load_checkpoint(self) -> bool:
-        """Resume from `checkpoint.pt` if there is one; False when there is none. A damaged one is an error naming it."""
-        from bgtai.errors import BadInputError
-
-        path = self.out / CHECKPOINT
-        if not path.exists():
-            return False
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=False)
-            self.decoder.load_state_dict(state["decoder"])
-            self.ema.load_state_dict(state["ema"])
-            self.optimizer.load_state_dict(state["optimizer"])
-        except (OSError, RuntimeError, KeyError, EOFError, ValueError) as error:
-            raise BadInputError(str(path), f"damaged checkpoint ({error}); delete it to start over") from error
-        if state["settings"] != _jsonable(asdict(self.settings)):
+    def check_resumable(self, saved: dict[str, Any], path: Path) -> None:
+        if saved != self.identity():
             raise BadInputError(
                 str(path), "was written with other settings; resume with the same ones or use another --out"
             )
-        self.rng.set_state(state["rng"])
-        self.step = int(state["step"])
-        self.losses = list(state["losses"])
-        return True
+
+    def start_over(self, best: Path, problems: list[str]) -> None:
+        raise BadInputError(str(best.parent / CHECKPOINT), "; ".join(problems) + "; delete them to start over")
 
     def ema_decoder(self) -> EmbeddingDecoder:
         """A copy of the decoder holding the averaged weights (what is saved and sampled)."""
@@ -196,66 +207,48 @@ def train_generator(
     resume: bool = False,
     extra: dict[str, Any] | None = None,
     progress: Callable[[str], None] = print,
+    on_step: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Train, checkpointing as it goes; the averaged decoder goes to OUT/model. Returns the run summary."""
-    from tqdm import tqdm
+    """Train on the shared loop, checkpointing as it goes; the averaged decoder goes to OUT/model.
 
-    from bgtai.atomic import sweep
+    `max_minutes` is checked after every `checkpoint_every` steps. Returns the run summary.
+    """
     from bgtai.provenance import provenance as code_provenance
 
     if settings.threads > 0:
         torch.set_num_threads(settings.threads)
     out = Path(out)
-    sweep(out, None)
-    trainer = GeneratorTrainer(settings, data, out, extra or {})
-    if resume and trainer.load_checkpoint():
-        progress(f"resumed from {out / CHECKPOINT} at step {trainer.step}")
-    elif (out / CHECKPOINT).exists():
-        from bgtai.errors import BadInputError
-
+    if (out / CHECKPOINT).exists() and not resume:
         raise BadInputError(
             str(out), "holds a checkpoint already: add --resume to continue it, or choose another --out"
         )
-    started = time.monotonic()
-    cpu_started = time.process_time()
-    first_step = trainer.step
-    bar = tqdm(total=settings.steps, initial=trainer.step, desc="generator", unit="step", disable=None)
-    try:
-        while trainer.step < settings.steps:
-            trainer.losses.append(trainer.train_step())
-            bar.update(1)
-            if trainer.step % 20 == 0:
-                bar.set_postfix(loss=f"{np.mean(trainer.losses[-20:]):.4f}")
-            if trainer.step % settings.checkpoint_every == 0:
-                trainer.save_checkpoint()
-                if bar.disable:  # no bar (not a terminal): a line per checkpoint shows the run is alive
-                    progress(
-                        f"step {trainer.step}/{settings.steps}: loss {np.mean(trainer.losses[-50:]):.4f}, "
-                        f"{time.monotonic() - started:.0f} s"
-                    )
-            if settings.max_minutes > 0 and time.monotonic() - started > settings.max_minutes * 60:
-                progress(f"stopping at step {trainer.step}: --max-minutes {settings.max_minutes} reached")
-                break
-    finally:
-        bar.close()
-    trainer.save_checkpoint()
-    seconds = time.monotonic() - started
+    prepare_run_folder(out, resume, keep=(MODEL_FOLDER,))
+    task = GeneratorTask(settings, data, extra or {})
+    loop_settings = LoopSettings(
+        select_on="", grad_clip=1.0, max_minutes=settings.max_minutes, best_name=MODEL_FOLDER, progress=True
+    )
+    loop = TrainingLoop(task, loop_settings, out, identity=task.identity(), on_step=on_step)
+    if resume and loop.resume():
+        progress(f"resumed from {out / CHECKPOINT} at step {loop.step}")
+    first_step = loop.step
+    run = loop.run()
+    steps_this_run = run.steps - first_step
     summary = {
-        "steps": trainer.step,
-        "steps_this_run": trainer.step - first_step,
+        "steps": run.steps,
+        "steps_this_run": steps_this_run,
         "pictures": len(data.pixels),
-        "seconds_this_run": round(seconds, 1),
-        "cpu_seconds_this_run": round(time.process_time() - cpu_started, 1),
-        "seconds_per_step": round(seconds / max(1, trainer.step - first_step), 3),
+        "seconds_this_run": round(run.seconds, 1),
+        "cpu_seconds_this_run": round(run.cpu_seconds, 1),
+        "seconds_per_step": round(run.seconds / max(1, steps_this_run), 3),
         "threads": torch.get_num_threads(),
-        "final_loss_mean_last_100": float(np.mean(trainer.losses[-100:])),
-        "settings": _jsonable(asdict(settings)),
+        "final_loss_mean_last_100": float(np.mean(task.losses[-100:])),
+        "settings": task.identity(),
         "extra": extra or {},
         "peak_memory_mb": _peak_memory_mb(),
         "provenance": code_provenance(),
     }
-    trainer.ema_decoder().save(out / MODEL_FOLDER, training=summary)
-    progress(f"wrote {out / MODEL_FOLDER} ({trainer.step} steps, {seconds:.0f} s this run)")
+    task.ema_decoder().save(out / MODEL_FOLDER, training=summary)
+    progress(f"wrote {out / MODEL_FOLDER} ({run.steps} steps, {run.seconds:.0f} s this run)")
     return summary
 
 

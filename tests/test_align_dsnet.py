@@ -19,14 +19,14 @@ from bgtai.align.dsnet import (
     path_indices,
     path_matrix,
 )
-from bgtai.align.losses import (
+from bgtai.align.selection import SelfPacedSelector
+from bgtai.losses.alignment import (
     dtw_targets,
     path_sp_distance,
     position_l2,
     result_filter_ce,
     sp_loss,
 )
-from bgtai.align.selection import SelfPacedSelector
 
 score_matrices = st.tuples(st.integers(1, 5), st.integers(1, 6), st.integers(0, 10_000)).map(
     lambda a: np.log(np.random.default_rng(a[2]).dirichlet(np.ones(a[1]), size=a[0]))

@@ -170,14 +170,50 @@ def test_locked_text_is_the_front_ends_sentence_embedding_and_has_no_trainable_p
         JointConfig.tiny(locked_text=True)  # tiny heads are 8-d: cannot be the 16-d text space
 
 
-def test_known_front_end_widths_match_the_encoders() -> None:
-    """A model is sized from KNOWN_DIMS without loading any encoder: the table must agree with the classes."""
-    import importlib
+def test_known_dims_is_the_registry_view() -> None:
+    """`KNOWN_DIMS` (kept for old imports) reads the widths registered with the encoders, live.
 
-    from bgtai.encoders.builtin import _BUILTINS
+    That each registered width matches its encoder is tests/test_encoder_registry.py's job.
+    """
+    from bgtai.encoders.registry import names, spec
     from bgtai.model.config import KNOWN_DIMS
 
-    classes = {name: getattr(importlib.import_module(module), cls) for name, _, module, cls in _BUILTINS}
-    assert set(KNOWN_DIMS) <= set(classes)
-    for name, width in KNOWN_DIMS.items():
-        assert classes[name]().dim == width, name  # constructing an encoder loads no weights
+    assert sorted(KNOWN_DIMS) == names()
+    assert all(KNOWN_DIMS[name] == spec(name).dim for name in names())
+    assert KNOWN_DIMS["whisper-base-fast"] == 512 and KNOWN_DIMS.get("no-such-encoder") is None
+
+
+def test_state_dict_keys_keep_their_saved_names() -> None:
+    """Saved models (runs/*/best) load strictly by these keys: the towers must add none."""
+    keys = set(
+        _model(
+            shared_language_encoder=False, heads={"dim": 8, "hidden": 16, "shared_language_head": False}
+        ).state_dict()
+    )
+    assert {k.split(".")[0] for k in keys} == {"language", "image", "heads"}
+    assert {"language.text.output_norm.weight", "image.positions", "heads.heads.audio.net.0.weight"} <= keys
+    shared = set(_model().state_dict())
+    assert "heads.heads.language.net.2.bias" in shared and any(k.startswith("language.shared.") for k in shared)
+
+
+def test_a_deep_copy_has_its_own_towers() -> None:
+    """MoCo's momentum model is `copy.deepcopy(model)`: its towers must run its own modules."""
+    import copy
+
+    model = _model()
+    twin = copy.deepcopy(model)
+    assert twin.towers["audio"].encoder is twin.language["shared"]  # type: ignore[attr-defined]
+    assert twin.towers["image"].block is twin.image and twin.towers["image"].head is twin.heads.heads["image"]  # type: ignore[attr-defined]
+    with torch.no_grad():
+        for parameter in twin.parameters():
+            parameter.zero_()
+    batch = _batch()
+    assert not torch.equal(model(batch)["audio"], twin(batch)["audio"])
+
+
+def test_a_modality_the_model_lacks_is_refused_by_name() -> None:
+    model = _model(front_ends={"text": "tiny-text", "audio": "tiny-audio"})
+    assert set(model.towers) == {"text", "audio"}
+    for call in (lambda: model.parts_for("image"), lambda: model.embed("image", *_batch()["image"])):
+        with pytest.raises(ValueError, match="this model embeds text, audio, not 'image'"):
+            call()

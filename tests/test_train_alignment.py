@@ -10,9 +10,9 @@ import torch
 import torch.multiprocessing as mp
 from test_train_joint import _free_port, _states_equal, make_data, tiny_recipe
 
-from bgtai.align.losses import dtw_targets
+from bgtai.align.pair_alignment import AlignmentConfig, alignment_view, reference_paths
+from bgtai.losses.alignment import dtw_targets
 from bgtai.train.joint import JointTrainer, batch_inputs, modalities_of, train
-from bgtai.train.pair_alignment import AlignmentConfig, alignment_view, reference_paths
 
 
 def aligned_recipe(ds_net: bool = True, result_filter: bool = True, epochs: int = 3, **alignment):

@@ -22,16 +22,14 @@ equals recall equals sentence accuracy, DTW selects more), `sp` (SP distance of 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
-from bgtai.align.dsnet import DSNet, DSNetConfig, decode, path_indices
+from bgtai.align.dsnet import DSNet, decode, path_indices
 from bgtai.align.dtw import dtw, pairwise_cost
-from bgtai.align.losses import path_sp_distance, result_filter_ce, sp_loss
+from bgtai.losses.alignment import path_sp_distance
 
 Prediction = tuple[np.ndarray, np.ndarray]  # (index per q, selected (q, t) cells as a binary matrix)
 
@@ -56,17 +54,6 @@ class AlignmentSet:
 
     def __len__(self) -> int:
         return len(self.gold)
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 30
-    batch_size: int = 32
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    sp_weight: float = 1.0
-    hidden: int = 128
-    seed: int = 0
 
 
 @dataclass
@@ -131,39 +118,7 @@ def dsnet_aligner(model: DSNet) -> Callable[[np.ndarray, np.ndarray], Prediction
 
 
 # ---------------------------------------------------------------------------------------------
-# training and scoring
-
-
-def train_dsnet(train: AlignmentSet, config: TrainConfig, log: Callable[[str], None] | None = None) -> DSNet:
-    """DS-Net fitted on `train` with CE (eq. 5) + sp_weight * SP-Loss (eq. 6) on the gold paths."""
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    model = DSNet(DSNetConfig(train.article[0].shape[1], train.summary[0].shape[1], hidden=config.hidden))
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    model.train()
-    for epoch in range(config.epochs):
-        order = rng.permutation(len(train))
-        total, start = 0.0, time.perf_counter()
-        for first in range(0, len(order), config.batch_size):
-            rows = order[first : first + config.batch_size]
-            source, source_mask = _pad([train.article[i] for i in rows])
-            target, target_mask = _pad([train.summary[i] for i in rows])
-            gold, _ = _pad([train.gold[i][:, None] for i in rows], fill=-1)
-            gold = gold[..., 0].long()
-            log_p = model.log_probs(source, target, source_mask, target_mask)
-            loss = result_filter_ce(log_p, gold, target_mask) + config.sp_weight * sp_loss(
-                log_p, gold, target_mask, source_mask.sum(1)
-            )
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(rows)
-        if log is not None:
-            log(
-                f"epoch {epoch + 1}/{config.epochs}: loss {total / len(train):.4f} ({time.perf_counter() - start:.1f} s)"
-            )
-    model.eval()
-    return model
+# scoring (DS-Net is trained by `bgtai.train.dsnet`)
 
 
 def score(aligner: Callable[[np.ndarray, np.ndarray], Prediction], data: AlignmentSet) -> Scores:
@@ -200,20 +155,9 @@ def _affine(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x, np.ones((len(x), 1), dtype=x.dtype)], axis=1)
 
 
-def _pad(sequences: list[np.ndarray], fill: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-    length = max(len(s) for s in sequences)
-    out = np.full((len(sequences), length, sequences[0].shape[1]), fill, dtype=np.float32)
-    mask = np.zeros((len(sequences), length), dtype=bool)
-    for row, sequence in enumerate(sequences):
-        out[row, : len(sequence)] = sequence
-        mask[row, : len(sequence)] = True
-    return torch.from_numpy(out), torch.from_numpy(mask)
-
-
 __all__ = [
     "AlignmentSet",
     "Scores",
-    "TrainConfig",
     "bridged",
     "cells_of",
     "decode",
@@ -222,6 +166,5 @@ __all__ = [
     "fit_bridge",
     "greedy",
     "score",
-    "train_dsnet",
     "uniform",
 ]

@@ -22,13 +22,15 @@ blocks' frames (fully convolutional), and each block takes the max over the fina
 (8 frames each) that cover it. Block edges then see their real neighbours instead of zero
 padding and the pooling grid is the run's, not the block's, so vectors differ slightly from
 aiSFX's (cosine to `reference_embed` is checked in the tests and `benchmarks/aisfx_paths.py`).
+
+The front end (log-mel, blocks, shared-run positions) is `bgtai.encoders.aisfx_features`, whose
+names this module re-exports; here are the weights, the ONNX trunk and the encoder.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -38,23 +40,34 @@ import torch
 
 from bgtai.atomic import atomic_path
 from bgtai.config import cache_dir
+from bgtai.encoders.aisfx_features import (  # noqa: F401 - the front end's names, re-exported
+    _RUN_BLOCKS,
+    BLOCK_FRAMES,
+    BLOCK_HOP,
+    BLOCK_POSITIONS,
+    F_MAX,
+    F_MIN,
+    HOP,
+    LOG_SCALE,
+    N_FFT,
+    N_MELS,
+    NORM_MAX,
+    POOL_STRIDE,
+    SAMPLE_RATE,
+    block_positions,
+    block_runs,
+    block_starts,
+    blocks_of,
+    htk_mel_filters,
+    log_mel_batch,
+    mel_filterbank,
+    peak_normalise,
+)
 from bgtai.encoders.base import Encoder
 from bgtai.io.audio import load_audio
 
-SAMPLE_RATE = 44100
-N_FFT = 2048
-HOP = 1024
-N_MELS = 96
-F_MIN, F_MAX = 0.0, 22050.0
-LOG_SCALE = 10000.0
-NORM_MAX = 9.457798957824707  # aiSFX `spectrogram_normalize(spec_norm="original")`
-BLOCK_FRAMES = 100
-BLOCK_HOP = 50
 _MODEL_BATCH = 4  # blocks per forward pass: on CPU larger batches run slower per block (cache)
 _GPU_BATCH = 256
-POOL_STRIDE = 8  # frames per final trunk position (three 2x2 max-pools)
-BLOCK_POSITIONS = BLOCK_FRAMES // POOL_STRIDE  # 12 final positions per 100-frame block
-_RUN_BLOCKS = 32  # blocks per shared pass (bounds memory on long files)
 ONNX_OPSET = 17
 
 
@@ -169,96 +182,6 @@ def onnx_session(threads: int) -> Any:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return ort.InferenceSession(str(onnx_path()), options, providers=["CPUExecutionProvider"])
-
-
-def block_runs(starts: list[int], per_run: int = _RUN_BLOCKS) -> list[list[int]]:
-    """Consecutive block starts grouped into runs that share one trunk pass."""
-    return [starts[i : i + per_run] for i in range(0, len(starts), per_run)]
-
-
-def block_positions(start: int) -> tuple[int, int]:
-    """Final-position range [a, a + 12) of a block starting `start` frames into its run."""
-    first = start // POOL_STRIDE
-    return first, first + BLOCK_POSITIONS
-
-
-def htk_mel_filters(
-    sample_rate: int = SAMPLE_RATE, n_fft: int = N_FFT, n_mels: int = N_MELS, f_min: float = F_MIN, f_max: float = F_MAX
-) -> np.ndarray:
-    """(n_mels, n_fft // 2 + 1) float32 triangular HTK-mel filters, each scaled to unit sum.
-
-    The same arithmetic, in the same order and precision, as `librosa.filters.mel(...,
-    htk=True, norm=1)` (aiSFX's call), written out so the default audio encoder needs no
-    librosa at run time; a test checks it against librosa.
-    """
-    fft_freqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sample_rate)
-    mel_edges = np.linspace(2595.0 * np.log10(1.0 + f_min / 700.0), 2595.0 * np.log10(1.0 + f_max / 700.0), n_mels + 2)
-    hz_edges = 700.0 * (10.0 ** (mel_edges / 2595.0) - 1.0)
-    widths = np.diff(hz_edges)
-    ramps = np.subtract.outer(hz_edges, fft_freqs)
-    weights = np.zeros((n_mels, 1 + n_fft // 2), dtype=np.float32)
-    for i in range(n_mels):
-        rising = -ramps[i] / widths[i]
-        falling = ramps[i + 2] / widths[i + 1]
-        weights[i] = np.maximum(0, np.minimum(rising, falling))
-    sums = np.sum(np.abs(weights).astype(np.float64), axis=-1, keepdims=True)  # librosa sums in float64
-    sums[sums < np.finfo(weights.dtype).tiny] = 1.0  # an empty filter stays zero
-    return (weights / sums).astype(np.float32)
-
-
-@functools.lru_cache(maxsize=1)
-def mel_filterbank() -> torch.Tensor:
-    """(N_MELS, N_FFT // 2 + 1) filters, exactly as aiSFX's librosa call builds them."""
-    return torch.from_numpy(htk_mel_filters().astype(np.float32))
-
-
-def block_starts(n_frames: int) -> list[int]:
-    """First frame of every block, by aiSFX's `blocking` rule (partial last block dropped)."""
-    count = math.ceil((n_frames - BLOCK_FRAMES) / BLOCK_HOP + 1)
-    if (n_frames - BLOCK_FRAMES) % BLOCK_HOP != 0:
-        count -= 1
-    return [i * BLOCK_HOP for i in range(max(count, 1))]
-
-
-def peak_normalise(samples: np.ndarray) -> np.ndarray:
-    peak = float(np.max(np.abs(samples)))
-    return samples / peak if peak > 0 else samples
-
-
-def log_mel_batch(waveforms: list[np.ndarray], device: str = "cpu") -> list[torch.Tensor]:
-    """Normalised log-mel (frames, N_MELS) per waveform, computed in one batched STFT.
-
-    Zero-padding every waveform to the longest is exact: the STFT pads with zeros anyway
-    (centred, constant mode) and only each clip's own frames are kept.
-    """
-    longest = max(len(w) for w in waveforms)
-    padded = torch.zeros(len(waveforms), longest)
-    for row, wave in enumerate(waveforms):
-        padded[row, : len(wave)] = torch.from_numpy(wave)
-    padded = padded.to(device)
-    spectrum = torch.stft(
-        padded,
-        n_fft=N_FFT,
-        hop_length=HOP,
-        window=torch.hann_window(N_FFT, device=device),
-        center=True,
-        pad_mode="constant",
-        return_complex=True,
-    )
-    power = spectrum.real.square() + spectrum.imag.square()  # (batch, freq, frames)
-    mel = torch.matmul(mel_filterbank().to(device), power)
-    logmel = torch.log10(mel * LOG_SCALE + 1.0) / NORM_MAX
-    return [logmel[row, :, : 1 + len(wave) // HOP].T for row, wave in enumerate(waveforms)]
-
-
-def blocks_of(logmel: torch.Tensor) -> torch.Tensor:
-    """(n_blocks, BLOCK_FRAMES, N_MELS), zero-padded at the end as aiSFX pads."""
-    starts = block_starts(logmel.shape[0])
-    out = torch.zeros(len(starts), BLOCK_FRAMES, N_MELS, device=logmel.device)
-    for row, start in enumerate(starts):
-        chunk = logmel[start : start + BLOCK_FRAMES]
-        out[row, : chunk.shape[0]] = chunk
-    return out
 
 
 class AisfxEncoder(Encoder):

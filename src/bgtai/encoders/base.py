@@ -8,11 +8,20 @@ Caching stores the sequence, so both views come from one run of the model.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 
 Modality = Literal["text", "audio", "image"]
+# the one list of modalities, in this order everywhere (the registry, `bgtai.embed`, the joint model)
+MODALITIES: tuple[Modality, ...] = get_args(Modality)
+
+
+def check_modality(modality: str) -> Modality:
+    """`modality` itself when it is one of MODALITIES; otherwise a ValueError naming them."""
+    if modality not in MODALITIES:
+        raise ValueError(f"unknown modality {modality!r}: use one of {', '.join(MODALITIES)}")
+    return modality  # type: ignore[return-value]
 
 
 class Encoder(ABC):

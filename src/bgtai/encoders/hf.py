@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from bgtai.encoders.base import Encoder, Modality
+from bgtai.encoders.base import MODALITIES, Encoder, Modality
 from bgtai.encoders.tiny import check_text
 from bgtai.errors import BadInputError
 from bgtai.io.audio import fixed_windows, load_audio
@@ -62,7 +62,7 @@ def split_name(name: str) -> tuple[str, Modality | None]:
     """`[hf:]<id or folder>[#modality]` -> (id or folder, modality or None)."""
     source = name.removeprefix("hf:")
     source, _, fragment = source.partition("#")
-    if fragment and fragment not in ("text", "audio", "image"):
+    if fragment and fragment not in MODALITIES:
         raise ValueError(f"{name!r}: the part after '#' must be text, audio or image, not {fragment!r}")
     if not source:
         raise ValueError(f"{name!r}: no model id or folder after 'hf:'")

@@ -12,30 +12,20 @@ modality), the image self-attention block, and the heads into the joint space.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bgtai.encoders.base import MODALITIES
+from bgtai.encoders.registry import HF_PREFIX, WIDTHS, names
 from bgtai.model.language_encoder import LanguageEncoderConfig
 from bgtai.strict_fields import require_known_fields
 
-MODALITIES: tuple[str, ...] = ("text", "audio", "image")
-LANGUAGE_MODALITIES: tuple[str, ...] = ("text", "audio")
+LANGUAGE_MODALITIES: tuple[str, ...] = ("text", "audio")  # the modalities the language encoder reads
 
-# feature widths of the built-in encoders, so a model can be built without loading any of them
-KNOWN_DIMS: dict[str, int] = {
-    "minilm": 384,
-    "aisfx": 512,
-    "whisper-tiny-en": 384,
-    "whisper-base": 512,
-    "birdnet": 1024,
-    "yamnet": 1024,
-    "yamnet-tags": 521,
-    "soundnet": 1024,
-    "efficientnet-lite0": 1280,
-    "tiny-text": 16,
-    "tiny-audio": 16,
-    "tiny-image": 16,
-}
+# encoder name -> feature width: a compatibility alias of the registry's live view
+# (`bgtai.encoders.registry.WIDTHS`); widths are registered with the encoders, never written here
+KNOWN_DIMS: Mapping[str, int] = WIDTHS
 
 
 @dataclass
@@ -71,7 +61,7 @@ class JointConfig:
     front_ends: dict[str, str] = field(
         default_factory=lambda: {"text": "minilm", "audio": "aisfx", "image": "efficientnet-lite0"}
     )
-    front_end_dims: dict[str, int] = field(default_factory=dict)  # encoder name -> width; KNOWN_DIMS fill gaps
+    front_end_dims: dict[str, int] = field(default_factory=dict)  # encoder name -> width; the registry fills gaps
     language: dict[str, Any] = field(default_factory=dict)  # LanguageEncoderConfig fields other than front-ends
     shared_language_encoder: bool = True
     # True: text is the frozen front-end's mean-pooled sentence embedding, unchanged (no trainable text parts),
@@ -89,7 +79,8 @@ class JointConfig:
         if unknown:
             raise ValueError(f"front_ends has unknown modalities {sorted(unknown)}; known: {', '.join(MODALITIES)}")
         for modality, name in self.front_ends.items():
-            self.front_end_dims.setdefault(name, KNOWN_DIMS.get(name, 0))
+            if name not in self.front_end_dims:
+                self.front_end_dims[name] = _registered_width(name, modality)
             if self.front_end_dims[name] <= 0:
                 raise ValueError(f"front-end {name!r} ({modality}): give its feature width in front_end_dims")
         if "image" in self.front_ends and self.image.in_dim != self.dim_of("image"):
@@ -166,3 +157,15 @@ class JointConfig:
         }
         settings.update(overrides)
         return cls.from_dict(settings)
+
+
+def _registered_width(name: str, modality: str) -> int:
+    """The width the registry knows for front-end `name`; a ValueError listing the known ones otherwise."""
+    if name in WIDTHS:
+        return WIDTHS[name]
+    if name.startswith(HF_PREFIX):
+        raise ValueError(f"front-end {name!r} ({modality}): give its feature width in front_end_dims")
+    raise ValueError(
+        f"front-end {name!r} ({modality}) is not a registered encoder; known: {', '.join(names())} "
+        "(register it with bgtai.encoders.register, or give its feature width in front_end_dims)"
+    )

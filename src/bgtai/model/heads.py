@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from bgtai.model.config import HeadsConfig
+from bgtai.model.config import LANGUAGE_MODALITIES, HeadsConfig
 
 
 class MLPHead(nn.Module):
@@ -30,7 +30,7 @@ class Heads(nn.Module):
         self.by_modality: dict[str, str] = {}
         heads = {}
         for modality, in_dim in in_dims.items():
-            name = "language" if config.shared_language_head and modality in ("text", "audio") else modality
+            name = "language" if config.shared_language_head and modality in LANGUAGE_MODALITIES else modality
             self.by_modality[modality] = name
             if name not in heads:
                 heads[name] = MLPHead(in_dim, config.hidden, config.dim)

@@ -16,6 +16,7 @@ With `locked_text` the text embedding is the frozen front-end's normalised mean 
 sentence embedding) and only audio and images are trained to meet it. Otherwise text and audio
 go through the language encoder (`bgtai.model.language_encoder`), shared by
 default, its pooled `h_L` into the language head(s); images go through the image block.
+Each modality's path is one tower object, `model.towers[modality]` (`bgtai.model.towers`).
 `save(path)` writes `config.json` and `model.safetensors` into a folder; `load_model(path)`
 rebuilds the model from them, offline, with bit-identical weights.
 """
@@ -35,7 +36,8 @@ from bgtai.errors import BadInputError
 from bgtai.model.config import JointConfig
 from bgtai.model.heads import Heads
 from bgtai.model.image_block import ImageBlock
-from bgtai.model.language_encoder import LanguageEncoder, masked_mean
+from bgtai.model.language_encoder import LanguageEncoder
+from bgtai.model.towers import ImageTower, LanguageTower, LockedTextTower, Tower
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -52,12 +54,31 @@ class JointModel(nn.Module):
             encoders = {"shared": LanguageEncoder(config.language_config())} if language else {}
         else:
             encoders = {m: LanguageEncoder(config.language_config(m)) for m in language}
+        # the modules keep these attribute names: they are the state-dict keys of every saved model
         self.language = nn.ModuleDict(encoders)
         self.image = ImageBlock(config.image) if "image" in config.front_ends else None
         in_dims = {m: config.language_width() for m in language}
         if self.image is not None:
             in_dims["image"] = config.image.out_dim
         self.heads = Heads(config.heads, in_dims)
+        # one tower per modality over the modules above (plain objects: they add no state-dict keys)
+        self.towers: dict[str, Tower] = {m: self._build_tower(m) for m in config.modalities}
+
+    def _build_tower(self, modality: str) -> Tower:
+        if modality == "text" and self.config.locked_text:
+            return LockedTextTower()
+        head = self.heads.head_for(modality)
+        if modality == "image":
+            assert self.image is not None  # built whenever images have a front-end
+            return ImageTower(self.image, head)
+        encoder = self.language["shared" if self.config.shared_language_encoder else modality]
+        return LanguageTower(encoder, self.config.front_ends[modality], head)  # type: ignore[arg-type]
+
+    def tower(self, modality: str) -> Tower:
+        """The path `modality` takes through the model; a ValueError for a modality it does not embed."""
+        if modality not in self.towers:
+            raise ValueError(f"this model embeds {', '.join(self.modalities)}, not {modality!r}")
+        return self.towers[modality]
 
     @property
     def modalities(self) -> list[str]:
@@ -69,29 +90,15 @@ class JointModel(nn.Module):
 
     def parts_for(self, modality: str) -> list[nn.Module]:
         """The trainable modules a modality's embedding passes through (to freeze or train them)."""
-        if modality == "text" and self.config.locked_text:
-            return []
-        head = self.heads.head_for(modality)
-        if modality == "image":
-            return [self.image, head]  # type: ignore[list-item]
-        return [self.language["shared" if self.config.shared_language_encoder else modality], head]
+        return self.tower(modality).parts()
 
     def pooled(self, modality: str, features: Tensor, mask: Tensor) -> Tensor:
         """(B, width) features before the head: `h_L` for language, the image block's output for images."""
-        if modality == "image":
-            return self.image(features, mask)  # type: ignore[misc]
-        if modality == "text" and self.config.locked_text:
-            return masked_mean(features.float(), mask.bool())  # the front-end's own sentence embedding
-        if modality not in ("text", "audio") or modality not in self.config.front_ends:
-            raise ValueError(f"this model embeds {', '.join(self.modalities)}, not {modality!r}")
-        encoder = self.language["shared" if self.config.shared_language_encoder else modality]
-        return encoder(features, mask, self.config.front_ends[modality]).h
+        return self.tower(modality).pooled(features, mask)
 
     def embed(self, modality: str, features: Tensor, mask: Tensor) -> Tensor:
         """(B, d) unit-norm joint embeddings of padded frozen features."""
-        if modality == "text" and self.config.locked_text:
-            return torch.nn.functional.normalize(self.pooled(modality, features, mask), dim=-1)
-        return self.heads(modality, self.pooled(modality, features, mask))
+        return self.tower(modality).embed(features, mask)
 
     def embed_with_positions(self, modality: str, features: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """`embed`'s (B, d) vectors, and per-position joint embeddings (B, T', d) with their (B, T') mask,
@@ -101,22 +108,7 @@ class JointModel(nn.Module):
         for language, each contextualised patch for images, each front-end token for locked text
         (whose mean is the text embedding). Sequence alignment (DTW, DS-Net, Result Filter) compares these.
         """
-        if modality == "text" and self.config.locked_text:
-            return (
-                self.embed(modality, features, mask),
-                torch.nn.functional.normalize(features.float(), dim=-1),
-                mask.bool(),
-            )
-        if modality == "image":
-            hidden, position_mask = self.image.contextualise(features, mask)  # type: ignore[union-attr]
-            pooled = self.image.mlp(masked_mean(hidden, position_mask))  # type: ignore[union-attr]
-            per_patch = self.image.mlp(hidden)  # type: ignore[union-attr]
-            return self.heads(modality, pooled), self.heads(modality, per_patch), position_mask
-        if modality not in ("text", "audio") or modality not in self.config.front_ends:
-            raise ValueError(f"this model embeds {', '.join(self.modalities)}, not {modality!r}")
-        encoder = self.language["shared" if self.config.shared_language_encoder else modality]
-        encoding = encoder(features, mask, self.config.front_ends[modality])
-        return self.heads(modality, encoding.h), self.heads(modality, encoding.o), encoding.mask
+        return self.tower(modality).embed_with_positions(features, mask)
 
     def forward(self, batch: Mapping[str, FeatureBatch], positions: Sequence[str] = ()) -> dict[str, Tensor]:
         """Joint embeddings per modality; for each modality in `positions` also `"{m}:positions"` and `"{m}:mask"`."""
@@ -140,8 +132,7 @@ class JointModel(nn.Module):
         progress: bool | None = None,
     ) -> np.ndarray:
         """(N, d) float32 unit-norm embeddings of raw inputs, row i for input i."""
-        if modality not in self.config.front_ends:
-            raise ValueError(f"this model embeds {', '.join(self.modalities)}, not {modality!r}")
+        self.tower(modality)  # refuses a modality this model does not embed, before any encoding
         from bgtai.embed import encode_sequence
 
         sequences = encode_sequence(

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bgtai.align.pair_alignment import AlignedModel, alignment_view
 from bgtai.atomic import replace_folder, temporary_folder
 from bgtai.errors import BadInputError
 from bgtai.eval.results import current_command
@@ -51,7 +52,6 @@ from bgtai.train.joint_batches import Batch, batch_inputs, caption_kind_choices,
 from bgtai.train.joint_data import CAPTION_KINDS, TrainData, split_validation
 from bgtai.train.loop import SNAPSHOTS_DIR, LoopSettings, Stage, StageSetup, TrainingLoop
 from bgtai.train.objectives import make_objective
-from bgtai.train.pair_alignment import AlignedModel, alignment_view
 from bgtai.train.pair_selection import PairSelection
 from bgtai.train.recipes import Recipe, StageConfig
 from bgtai.train.run_log import LOG

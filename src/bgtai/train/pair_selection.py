@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from bgtai.train.pair_alignment import AlignmentConfig
+from bgtai.align.pair_alignment import AlignmentConfig
 
 
 class PairSelection:

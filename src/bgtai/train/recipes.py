@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bgtai.align.pair_alignment import AlignmentConfig
 from bgtai.errors import BadInputError
 from bgtai.model.config import JointConfig
 from bgtai.strict_fields import require_known_fields
-from bgtai.train.pair_alignment import AlignmentConfig
 
 RECIPE_DIR = Path(__file__).resolve().parents[3] / "configs" / "recipes"
 

@@ -11,7 +11,7 @@ unsaid. This is the reading the toolkit implements (METHOD.md section 3; docs/DE
   cosine cost between a token and a patch is meaningful.
 - **Reference path A\\*.** DTW (cosine) between the source interpolated to
   `interpolate_to` steps and the target, mapped back to source indices
-  (`bgtai.align.losses.dtw_targets`); computed on detached values, so it is a label.
+  (`bgtai.losses.alignment.dtw_targets`); computed on detached values, so it is a label.
 - **Aligner.** A `DSNet` over the two embedded sequences predicts p(t | q); it is trained
   with the Result Filter cross-entropy (eq. 5) plus SP-Loss (eq. 6) against A\\*.
 - **`result_filter`**: that alignment loss, times `weight`, joins the contrastive loss and
@@ -36,8 +36,8 @@ import torch
 from torch import Tensor, nn
 
 from bgtai.align.dsnet import DSNet, DSNetConfig
-from bgtai.align.losses import dtw_targets, position_l2, result_filter_ce, sp_loss
 from bgtai.align.selection import SelfPacedSelector
+from bgtai.losses.alignment import dtw_targets, position_l2, result_filter_ce, sp_loss
 
 ALIGNMENT_LOSSES: tuple[str, ...] = ("total", "ce", "sp", "l2")
 

@@ -27,16 +27,15 @@ import numpy as np
 
 from bgtai.cli import CommandError
 
-DATASETS = ("bbc", "asterisk", "fsdd")
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from bgtai.align.bbc import TOPICS
+    from bgtai.eval.tasks import eval_task
 
     parser = subparsers.add_parser(
         "align", help="sequence alignment: DS-Net vs DTW, greedy and uniform on BBC summaries"
     )
-    parser.add_argument("--dataset", choices=DATASETS, required=True)
+    parser.add_argument("--dataset", choices=eval_task("align").datasets(), required=True)
     parser.add_argument("--summary", choices=("text", "speech"), default="speech", help="how the summary is given")
     parser.add_argument("--heldout", choices=TOPICS, default="tech", help="the topic scored; the others train DS-Net")
     parser.add_argument("--limit-per-topic", type=int, help="first N clean pairs per topic (default: all)")
@@ -77,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         text_vectors,
     )
     from bgtai.eval.results import EvalRecord, current_command, write_result
+    from bgtai.train.dsnet import TrainConfig, train_dsnet
 
     if args.dataset in ("asterisk", "fsdd"):
         return run_speech_words(args)
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     train, test = data.subset(~is_test), data.subset(is_test)
     print(f"train {len(train)} pairs ({', '.join(sorted(set(train.topics)))}), test {len(test)} pairs ({args.heldout})")
 
-    model = ev.train_dsnet(train, ev.TrainConfig(epochs=args.epochs, seed=args.seed), log=print)
+    model = train_dsnet(train, TrainConfig(epochs=args.epochs, seed=args.seed), log=print)
     aligners = {"uniform": ev.uniform, "greedy": ev.greedy, "dtw": ev.dtw_aligner}
     if args.summary == "speech":  # different encoders on the two sides: add the trained linear bridge
         mapping = ev.fit_bridge(train)
@@ -153,6 +153,7 @@ def run_speech_words(args: argparse.Namespace) -> int:
     from bgtai.data.splits import ids_in_test, split_rule
     from bgtai.eval.results import EvalRecord, current_command, write_result
     from bgtai.io.tts import speak_cached
+    from bgtai.train.dsnet import TrainConfig, train_dsnet
 
     if args.limit is not None and args.limit < 2:
         raise CommandError("--limit must be at least 2")
@@ -196,11 +197,11 @@ def run_speech_words(args: argparse.Namespace) -> int:
             f"need prompts on both sides of the split; have {len(train_rows)} train, {len(test_rows)} test"
         )
     test = as_set(test_rows, golds)
-    config = ev.TrainConfig(epochs=args.epochs, seed=args.seed)
+    config = TrainConfig(epochs=args.epochs, seed=args.seed)
     print(f"{len(items)} utterances ({len(train_rows)} train, {len(test_rows)} test); training the Result Filter")
-    result_filter = ev.train_dsnet(as_set(train_rows, pseudo), config, log=print)
+    result_filter = train_dsnet(as_set(train_rows, pseudo), config, log=print)
     print("training DS-Net on the gold word times")
-    dsnet = ev.train_dsnet(as_set(train_rows, golds), config, log=print)
+    dsnet = train_dsnet(as_set(train_rows, golds), config, log=print)
     if args.save_model is not None:
         from bgtai.align.speech_words import save_aligner
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bgtai.data.item import Dataset, Item
+from bgtai.data.pair_tools import folder, trainable
+from bgtai.data.registry import DatasetEntry, SplitRule
+from bgtai.data.splits import HASHED_TEST_FRACTION
 from bgtai.data.tables import MissingFiles, OnMissing, dataset_root, read_table
 
 FOLDER = "asterisk_prompts"
+_SHARED = "prompts sharing decoded audio or a transcript"
+
+if TYPE_CHECKING:
+    from bgtai.data.pairs import Pair, PairOptions
 
 
 def load_transcript_tsv(
@@ -44,3 +53,34 @@ def load_asterisk(root: Path | None = None, on_missing: OnMissing = "error") -> 
     """The Asterisk telephony prompts: `transcripts.tsv` (file, transcript) and `audio/**`."""
     base = dataset_root(root, FOLDER)
     return load_transcript_tsv(base / "transcripts.tsv", on_missing=on_missing, name="asterisk")
+
+
+def asterisk_pairs(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    """Speech with its transcript; transcripts equal up to case are not each other's negatives."""
+    from bgtai.data.pairs import Pair
+
+    for item in trainable(options, "asterisk", load_asterisk(folder(root, "asterisk"))):
+        if item.audio is not None and item.texts:
+            yield Pair(
+                "asterisk transcript",
+                "asterisk",
+                f"asterisk:{item.id}",
+                audio=item.audio,
+                caption=item.texts[0],
+                label=f"transcript:{item.texts[0].lower()}",
+            )
+
+
+ENTRY = DatasetEntry(
+    name="asterisk",
+    folder=FOLDER,
+    display="Asterisk",
+    loader=load_asterisk,
+    split=SplitRule(
+        "hashed",
+        f"content-grouped: {_SHARED} form one group; groups whose "
+        f"smallest file id hashes below {HASHED_TEST_FRACTION} are test (about {HASHED_TEST_FRACTION:.0%})",
+        shared=_SHARED,
+    ),
+    pairs={"asterisk": asterisk_pairs},
+)

@@ -20,6 +20,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
+from bgtai.data.registry import DatasetEntry
 from bgtai.data.tables import dataset_root
 from bgtai.errors import BadInputError
 
@@ -232,6 +233,17 @@ def count_pairs(root: Path | None = None) -> int:
         for path in (base / "News Articles").glob("*/*.txt")
         if (base / "Summaries" / path.parent.name / path.name).is_file()
     )
+
+
+def count_bbc_summary(folder: Path) -> tuple[int, str]:
+    """(article/summary pairs, a note naming the topics), for `bgtai datasets`."""
+    pairs = count_pairs(folder)
+    topics = sorted(p.name for p in (folder / "News Articles").iterdir() if p.is_dir())
+    return pairs, f"article/summary pairs; topics: {', '.join(topics)}"
+
+
+# a text corpus, not an item list: `bgtai datasets` counts it; `bgtai eval align --dataset bbc` reads it
+ENTRY = DatasetEntry(name="bbc_summary", folder=FOLDER, display="BBC News Summary", count=count_bbc_summary)
 
 
 def read_text(path: Path) -> str:

@@ -4,49 +4,13 @@ from __future__ import annotations
 
 import inspect
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bgtai.config import data_root
-from bgtai.data import (
-    asterisk,
-    bbc_summary,
-    clotho,
-    coco,
-    esc50,
-    fsdd,
-    parallel_text,
-    sound_library,
-    tuxpaint,
-    urbansound8k,
-)
 from bgtai.data.item import Dataset
+from bgtai.data.registry import dataset_entry, dataset_names
 from bgtai.errors import BadInputError
-
-# name -> loader taking the dataset's folder
-DATASETS: dict[str, Callable[..., Dataset]] = {
-    "esc50": esc50.load_esc50,
-    "urbansound8k": urbansound8k.load_urbansound8k,
-    "clotho": clotho.load_clotho,
-    "coco": coco.load_coco,
-    "tuxpaint": tuxpaint.load_tuxpaint,
-    "fsdd": fsdd.load_fsdd,
-    "asterisk": asterisk.load_asterisk,
-    "sound_library": sound_library.load_sound_library,
-}
-FOLDERS: dict[str, str] = {
-    "esc50": esc50.FOLDER,
-    "urbansound8k": urbansound8k.FOLDER,
-    "clotho": clotho.FOLDER,
-    "coco": coco.FOLDER,
-    "tuxpaint": tuxpaint.FOLDER,
-    "fsdd": fsdd.FOLDER,
-    "asterisk": asterisk.FOLDER,
-    "sound_library": sound_library.FOLDER,
-    "gloss": parallel_text.GLOSS_FOLDER,
-    "bbc_summary": bbc_summary.FOLDER,
-}
 
 
 @dataclass(frozen=True)
@@ -65,7 +29,8 @@ def list_datasets(root: Path | None = None) -> list[DatasetSummary]:
     """One summary per known dataset under `root` (default: the data root); nothing is decoded."""
     base = root if root is not None else data_root()
     summaries: list[DatasetSummary] = []
-    for name, folder_name in FOLDERS.items():
+    for name in dataset_names():
+        folder_name = dataset_entry(name).folder
         folder = base / folder_name if base is not None else Path(folder_name)
         if base is None or not folder.is_dir():
             summaries.append(DatasetSummary(name, str(folder), False, 0, 0, 0, 0, "not found"))
@@ -78,15 +43,12 @@ def list_datasets(root: Path | None = None) -> list[DatasetSummary]:
 
 
 def _summarise(name: str, folder: Path) -> DatasetSummary:
-    if name == "gloss":
-        return _summarise_gloss(folder)
-    if name == "bbc_summary":
-        pairs = bbc_summary.count_pairs(folder)
-        topics = sorted(p.name for p in (folder / "News Articles").iterdir() if p.is_dir())
-        return DatasetSummary(
-            name, str(folder), True, pairs, 0, 0, pairs, f"article/summary pairs; topics: {', '.join(topics)}"
-        )
-    loader = DATASETS[name]
+    entry = dataset_entry(name)
+    if entry.count is not None:  # a text corpus: pairs of texts, no item list
+        pairs, note = entry.count(folder)
+        return DatasetSummary(name, str(folder), True, pairs, 0, 0, pairs, note)
+    loader = entry.loader
+    assert loader is not None  # DatasetEntry has a loader or a count
     # a listing reports missing files instead of failing on them
     takes_policy = "on_missing" in inspect.signature(loader).parameters
     dataset = loader(folder, on_missing="keep") if takes_policy else loader(folder)
@@ -124,14 +86,10 @@ def _note(dataset: Dataset) -> str:
     return "; ".join(parts)
 
 
-def _summarise_gloss(folder: Path) -> DatasetSummary:
-    counts: list[str] = []
-    total = 0
-    for corpus, (_, _, _, splits) in parallel_text.GLOSS_CORPORA.items():
-        for split in splits:
-            source, target = parallel_text.gloss_files(corpus, split, folder)
-            if source.is_file() and target.is_file():
-                pairs = len(parallel_text.load_parallel_text(source, target))
-                total += pairs
-                counts.append(f"{corpus} {split}: {pairs}")
-    return DatasetSummary("gloss", str(folder), True, total, 0, 0, total, "sentence/gloss pairs; " + ", ".join(counts))
+def __getattr__(name: str) -> object:
+    """`DATASETS` (name -> loader) and `FOLDERS` (name -> folder): views of the registry, kept importable."""
+    if name == "DATASETS":
+        return {n: dataset_entry(n).loader for n in dataset_names() if dataset_entry(n).loader is not None}
+    if name == "FOLDERS":
+        return {n: dataset_entry(n).folder for n in dataset_names()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bgtai.data.item import Dataset, Item
+from bgtai.data.registry import DatasetEntry
 from bgtai.data.tables import FolderIndex, dataset_root, read_table
 from bgtai.errors import BadInputError
 
@@ -55,3 +56,7 @@ def load_clotho(root: Path | None = None, split: str | None = None, require_audi
 
 def _captions_file(base: Path, split: str) -> Path:
     return base / f"clotho_captions_{split}.csv"
+
+
+# no training source uses Clotho: every split is a test split (`bgtai eval retrieval --pairs clotho-audio-text`)
+ENTRY = DatasetEntry(name="clotho", folder=FOLDER, display="Clotho (sample)", loader=load_clotho)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bgtai.data.item import Dataset, Item
+from bgtai.data.pair_tools import folder, trainable
+from bgtai.data.registry import DatasetEntry, SplitRule
 from bgtai.data.tables import MissingFiles, OnMissing, dataset_root
 from bgtai.errors import BadInputError
 
 FOLDER = "coco_mini"
 SPLITS = ("train", "val")
+
+if TYPE_CHECKING:
+    from bgtai.data.pairs import Pair, PairOptions
 
 
 def load_coco(root: Path | None = None, split: str | None = None, on_missing: OnMissing = "error") -> Dataset:
@@ -69,3 +76,59 @@ def _load_split(base: Path, split: str, on_missing: OnMissing) -> tuple[list[Ite
         )
     missing.warn()
     return items, missing.reports
+
+
+# ---------------------------------------------------------------------------------------------
+# training pairs and the registry entry
+
+
+def coco_items(options: PairOptions, root: Path | None) -> list[Any]:
+    """COCO items of `coco_splits` that training may use: split over both official splits, then cut."""
+    everything = load_coco(folder(root, "coco"))
+    return [item for item in trainable(options, "coco", everything) if item.split in options.coco_splits]
+
+
+def coco_pairs(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    """COCO-mini images of `coco_splits`, one pair per caption (label = the image, so its other captions are not
+    negatives); with `gloss_view`, also one per caption's gloss (`bgtai.gloss.view`)."""
+    from bgtai.data.pairs import Pair
+
+    for item in coco_items(options, root):
+        for caption in item.texts:
+            yield Pair(
+                "coco caption",
+                "coco",
+                f"coco:{item.id}",
+                image=item.image,
+                caption=caption,
+                visual_caption=caption,
+                label=f"coco:{item.id}",
+            )
+            if options.gloss_view:
+                from bgtai.gloss.view import gloss_view
+
+                gloss = gloss_view(caption)
+                yield Pair(
+                    "coco caption gloss",
+                    "coco",
+                    f"coco:{item.id}",
+                    image=item.image,
+                    caption=gloss,
+                    visual_caption=gloss,
+                    label=f"coco:{item.id}",
+                )
+
+
+ENTRY = DatasetEntry(
+    name="coco",
+    folder=FOLDER,
+    display="COCO-mini",
+    loader=load_coco,
+    split=SplitRule(
+        "official",
+        "val2017 is test (official split); train2017 images sharing a picture or a caption with val2017 "
+        "are left out of training (content-checked)",
+        is_test=lambda item: str(item.split or "") == "val",
+    ),
+    pairs={"coco": coco_pairs},
+)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bgtai.data.item import Dataset, Item
+from bgtai.data.pair_tools import class_caption_pairs
+from bgtai.data.registry import ClassificationProtocol, DatasetEntry
 from bgtai.data.tables import MissingFiles, OnMissing, dataset_root, read_table
 
 FOLDER = "esc50"
@@ -40,3 +42,23 @@ def load_esc50(root: Path | None = None, on_missing: OnMissing = "error") -> Dat
     missing.warn()
     classes = [targets[t] for t in sorted(targets)]
     return Dataset("esc50", base, items, classes, missing.reports)
+
+
+# ESC-50 trains pairs only when a recipe takes it out of `hold_out` (by default zero-shot stays zero-shot),
+# and never from `esc50_exclude_folds`; probes and zero-shot score the 400 clips of fold 4
+ENTRY = DatasetEntry(
+    name="esc50",
+    folder=FOLDER,
+    display="ESC-50",
+    loader=load_esc50,
+    protocol=ClassificationProtocol(
+        name="esc50-fold4-grouped-4cv",
+        display="ESC-50 fold 4",
+        zeroshot_name="esc50-fold4-zeroshot-50way",
+        folds=(4,),
+        grouped_cv=4,
+    ),
+    pairs={
+        "esc50": class_caption_pairs("esc50", lambda options, item: item.fold not in set(options.esc50_exclude_folds))
+    },
+)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bgtai.data.item import Dataset, Item
+from bgtai.data.pair_tools import folder, pick, trainable
+from bgtai.data.registry import DatasetEntry, SplitRule
 from bgtai.data.tables import dataset_root
 from bgtai.errors import BadInputError
 from bgtai.io.audio import AUDIO_SUFFIXES
@@ -13,6 +17,10 @@ from bgtai.io.audio import AUDIO_SUFFIXES
 FOLDER = "fsdd"
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _NAME = re.compile(r"^(\d)_([A-Za-z0-9-]+)_(\d+)$")
+TEST_INDICES = range(5)  # the dataset's documented split: recordings with index 0-4 are test
+
+if TYPE_CHECKING:
+    from bgtai.data.pairs import Pair, PairOptions
 
 
 def load_fsdd(root: Path | None = None) -> Dataset:
@@ -45,3 +53,36 @@ def load_fsdd(root: Path | None = None) -> Dataset:
             )
         )
     return Dataset("fsdd", base, items, classes=[str(d) for d in range(10)])
+
+
+def fsdd_pairs(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    """Speech with its transcript (the digit word), at most `fsdd_max` recordings, test recordings left out."""
+    from bgtai.data.pairs import Pair
+
+    usable = [i for i in trainable(options, "fsdd", load_fsdd(folder(root, "fsdd"))) if i.audio is not None and i.texts]
+    for item in pick(usable, options.fsdd_max, options.seed, key=lambda i: i.id):
+        yield Pair(
+            "fsdd transcript",
+            "fsdd",
+            f"fsdd:{item.group}",
+            audio=item.audio,
+            caption=item.texts[0],
+            label=f"word:{item.texts[0]}",
+        )
+
+
+ENTRY = DatasetEntry(
+    name="fsdd",
+    folder=FOLDER,
+    display="FSDD",
+    loader=load_fsdd,
+    # transcripts are the ten digit words, shared by every recording of a digit by design: not compared
+    split=SplitRule(
+        "official",
+        "recordings with index 0-4 are test (the dataset's documented split); training recordings whose "
+        "decoded audio equals a test recording's are left out of training (content-checked)",
+        is_test=lambda item: int(item.meta["index"]) in TEST_INDICES,
+        texts_are_classes=True,
+    ),
+    pairs={"fsdd": fsdd_pairs},
+)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from bgtai.data.gloss_conventions import GLOSS_CONVENTIONS
+from bgtai.data.registry import DatasetEntry
 from bgtai.data.tables import dataset_root
 from bgtai.errors import BadInputError
 
@@ -72,3 +73,21 @@ def _lines(path: Path) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return [line.rstrip("\r").strip() for line in lines]
+
+
+def count_gloss(folder: Path) -> tuple[int, str]:
+    """(sentence/gloss pairs of every corpus split present, a note with the count of each), for `bgtai datasets`."""
+    counts: list[str] = []
+    total = 0
+    for corpus, (_, _, _, splits) in GLOSS_CORPORA.items():
+        for split in splits:
+            source, target = gloss_files(corpus, split, folder)
+            if source.is_file() and target.is_file():
+                pairs = len(load_parallel_text(source, target))
+                total += pairs
+                counts.append(f"{corpus} {split}: {pairs}")
+    return total, "sentence/gloss pairs; " + ", ".join(counts)
+
+
+# a text corpus, not an item list: `bgtai datasets` counts it; the gloss tasks read it (bgtai.gloss)
+GLOSS_ENTRY = DatasetEntry(name="gloss", folder=GLOSS_FOLDER, display="gloss corpora", count=count_gloss)

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bgtai.data.item import Dataset, Item
+from bgtai.data.pair_tools import folder
+from bgtai.data.registry import DatasetEntry
 from bgtai.data.tables import MissingFiles, OnMissing, dataset_root, read_table
 
 FOLDER = "sound_library"
 COLUMNS = ("audio", "caption", "source", "license", "origin", "duration")
 # `origin` ends with " [segment 0-10s]" when a clip is a cut of a longer file
 _SEGMENT = re.compile(r"\s*\[segment [^\]]*\]\s*$")
+
+if TYPE_CHECKING:
+    from bgtai.data.pairs import Pair, PairOptions
 
 
 def source_file(origin: str) -> str:
@@ -46,3 +53,31 @@ def load_sound_library(root: Path | None = None, on_missing: OnMissing = "error"
     return Dataset(
         "sound_library", base, items, classes=sorted({str(item.label) for item in items}), missing=missing.reports
     )
+
+
+def sound_library_pairs(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    """Each sound effect with its caption (weak label = the caption): the breadth of sound concepts zero-shot needs."""
+    from bgtai.data.pairs import Pair
+
+    for item in load_sound_library(folder(root, "sound_library")):
+        if item.audio is None or not item.texts:
+            continue
+        caption = item.texts[0]
+        yield Pair(
+            "sound-library caption",
+            "sound_library",
+            f"sound_library:{item.group or item.id}",
+            audio=item.audio,
+            caption=caption,
+            audio_caption=caption,
+            label=caption,
+        )
+
+
+ENTRY = DatasetEntry(
+    name="sound_library",
+    folder=FOLDER,
+    display="sound library",
+    loader=load_sound_library,
+    pairs={"sound_library": sound_library_pairs},
+)

@@ -1,5 +1,8 @@
 """Which items of a dataset are test items: one rule per dataset, shared by training and evaluation.
 
+Each dataset's rule is the `SplitRule` of its registry entry (`bgtai.data.registry`); the rules of the
+built-in datasets, as their modules define them, are:
+
 The joint-space trainer leaves test items out of its pairs and `bgtai eval retrieval` scores
 only them, so a retrieval figure never measures memorised training pairs. "Item" is not
 enough: Tux Paint's iguana, giraffe and wombat play the nandou's sound, two stamps can share
@@ -28,7 +31,7 @@ Then the side of a whole group is decided at once:
   never moved into the test side. On the data here no COCO picture or caption and no FSDD
   recording is shared across the sides. FSDD transcripts are not compared: they are the ten
   digit words, shared by every recording of a digit by design;
-- every other dataset: nothing is marked test here (their protocols live in `bgtai.eval`).
+- every other dataset (a rule of kind "none"): nothing is marked test here (their protocols live in `bgtai.eval`).
 
 Grouping needs the whole item list, so the functions take all items of a dataset
 (`ids_in_test`, `ids_for_training`, `split_sides`), never one item.
@@ -43,27 +46,11 @@ from pathlib import Path
 from typing import Any
 
 from bgtai.data.content_hash import Kind, file_hashes, normalise_text
+from bgtai.data.registry import dataset_entry
 
 HASHED_TEST_FRACTION = 0.3
 # fold k is test when its group's hash lies in [bounds[k], bounds[k + 1]); fold 0 keeps the default split
 HASHED_FOLD_BOUNDS: tuple[float, ...] = (0.0, HASHED_TEST_FRACTION, 0.6, 1.0)
-HASHED_DATASETS: tuple[str, ...] = ("tuxpaint", "asterisk")
-OFFICIAL_DATASETS: tuple[str, ...] = ("coco", "fsdd")
-FSDD_TEST_INDICES = range(5)
-# datasets whose texts are class words, not descriptions: equal texts there say nothing about shared content
-TEXT_IS_CLASS: frozenset[str] = frozenset({"fsdd"})
-_SHARED = "sound, spoken description, picture or description"
-_SHARED_SPEECH = "decoded audio or a transcript"
-SPLIT_RULES: dict[str, str] = {
-    "coco": "val2017 is test (official split); train2017 images sharing a picture or a caption with val2017 "
-    "are left out of training (content-checked)",
-    "fsdd": "recordings with index 0-4 are test (the dataset's documented split); training recordings whose "
-    "decoded audio equals a test recording's are left out of training (content-checked)",
-    "tuxpaint": f"content-grouped: stamps sharing a {_SHARED} form one group; groups whose smallest id hashes "
-    f"below {HASHED_TEST_FRACTION} are test (about {HASHED_TEST_FRACTION:.0%})",
-    "asterisk": f"content-grouped: prompts sharing {_SHARED_SPEECH} form one group; groups whose "
-    f"smallest file id hashes below {HASHED_TEST_FRACTION} are test (about {HASHED_TEST_FRACTION:.0%})",
-}
 
 
 @dataclass(frozen=True)
@@ -94,6 +81,8 @@ def check_fold(fold: int) -> int:
 def _content_keys(dataset: str, items: Sequence[Any]) -> list[list[str]]:
     """Each item's content keys ("audio:<hash>", "file:<hash>", "pixels:<hash>", "text:<normalised>")."""
     keys: list[list[str]] = [[] for _ in items]
+    # texts that are class words (FSDD's digit words) are shared by design: equal texts say nothing there
+    texts_are_classes = dataset_entry(dataset).split.texts_are_classes
     audio: list[tuple[int, Path]] = []
     images: list[tuple[int, Path]] = []
     for index, item in enumerate(items):
@@ -104,7 +93,7 @@ def _content_keys(dataset: str, items: Sequence[Any]) -> list[list[str]]:
             audio.append((index, Path(speech)))
         if item.image is not None:
             images.append((index, Path(item.image)))
-        if dataset not in TEXT_IS_CLASS:
+        if not texts_are_classes:
             keys[index].extend(f"text:{normalise_text(text)}" for text in item.texts if normalise_text(text))
     hashed: list[tuple[Kind, list[tuple[int, Path]]]] = [("audio", audio), ("file", images), ("pixels", images)]
     for kind, files in hashed:
@@ -138,12 +127,6 @@ def content_groups(dataset: str, items: Sequence[Any]) -> list[list[str]]:
     return sorted(sorted(group) for group in members.values())
 
 
-def _official_test(dataset: str, item: Any) -> bool:
-    if dataset == "coco":
-        return str(item.split or "") == "val"
-    return int(item.meta["index"]) in FSDD_TEST_INDICES
-
-
 def split_sides(dataset: str, items: Sequence[Any], fold: int = 0) -> SplitSides:
     """Test, training and excluded ids of `items`, which must be every item of `dataset` (its loader's output).
 
@@ -152,18 +135,21 @@ def split_sides(dataset: str, items: Sequence[Any], fold: int = 0) -> SplitSides
     """
     check_fold(fold)
     items = list(items)
-    if dataset not in HASHED_DATASETS and dataset not in OFFICIAL_DATASETS:
+    rule = dataset_entry(dataset).split
+    if rule.kind == "none":
         return SplitSides(frozenset(), frozenset(str(item.id) for item in items), frozenset())
     groups = content_groups(dataset, items)
     test: set[str] = set()
     excluded: set[str] = set()
-    if dataset in HASHED_DATASETS:
+    if rule.kind == "hashed":
         low, high = HASHED_FOLD_BOUNDS[fold], HASHED_FOLD_BOUNDS[fold + 1]
         for group in groups:
             if low <= _hash_fraction(dataset, group[0]) < high:
                 test.update(group)
     else:
-        official = {str(item.id) for item in items if _official_test(dataset, item)}
+        is_test = rule.is_test
+        assert is_test is not None  # SplitRule checks it
+        official = {str(item.id) for item in items if is_test(item)}
         for group in groups:
             if official.intersection(group):
                 excluded.update(set(group) - official)
@@ -183,12 +169,13 @@ def ids_for_training(dataset: str, items: Sequence[Any], fold: int = 0) -> set[s
 
 
 def split_rule(dataset: str, fold: int = 0) -> str:
+    """The split of registered dataset `dataset` in words (its `SplitRule`), for test fold `fold`."""
     check_fold(fold)
-    if fold and dataset in HASHED_DATASETS:  # fold 0 keeps the wording of the default split
+    rule = dataset_entry(dataset).split
+    if fold and rule.kind == "hashed":  # fold 0 keeps the wording of the default split
         low, high = HASHED_FOLD_BOUNDS[fold], HASHED_FOLD_BOUNDS[fold + 1]
-        shared = f"stamps sharing a {_SHARED}" if dataset == "tuxpaint" else f"prompts sharing {_SHARED_SPEECH}"
         return (
-            f"test fold {fold}, content-grouped: {shared} form one group; groups whose smallest "
+            f"test fold {fold}, content-grouped: {rule.shared} form one group; groups whose smallest "
             f"id hashes in [{low}, {high}) are test (about {high - low:.0%})"
         )
-    return SPLIT_RULES.get(dataset, "no test split defined")
+    return rule.description

@@ -16,16 +16,25 @@ spoken description, with `image=None` when it has no PNG.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bgtai.data.item import Dataset, Item
+from bgtai.data.pair_tools import folder, trainable
+from bgtai.data.registry import DatasetEntry, SplitRule
+from bgtai.data.splits import HASHED_TEST_FRACTION
 from bgtai.data.tables import dataset_root
 from bgtai.errors import BadInputError
 
 FOLDER = "tuxpaint"
 _LOCALE = re.compile(r"^[a-z]{2,3}(?:_[A-Za-z]{2})?(?:@[a-z]+)?$")
 _LOCALISED_LINE = re.compile(r"^([A-Za-z_@]+)\.utf8=(.*)$")
+_SHARED = "stamps sharing a sound, spoken description, picture or description"
+
+if TYPE_CHECKING:
+    from bgtai.data.pairs import Pair, PairOptions
 
 
 @dataclass
@@ -141,3 +150,70 @@ def _read_descriptions(path: Path) -> tuple[str, dict[str, str]]:
         elif index == 0:
             english = line.strip()
     return english, localised
+
+
+# ---------------------------------------------------------------------------------------------
+# training pairs and the registry entry
+
+
+def tuxpaint_pairs(options: PairOptions, root: Path | None) -> Iterable[Pair]:
+    """Each stamp with picture, sound and description as one trimodal pair; stamps without a sound give
+    picture-description pairs, without a picture sound-description pairs; spoken descriptions give speech-text
+    pairs. Every pair of a stamp has the stamp as label (not each other's negatives)."""
+    from bgtai.data.pairs import Pair
+
+    for item in trainable(options, "tuxpaint", load_tuxpaint(folder(root, "tuxpaint"))):
+        description = item.texts[0] if item.texts else None
+        group, label = f"tuxpaint:{item.id}", f"tuxpaint:{item.id}"
+        if item.image is not None and item.audio is not None and description:
+            yield Pair(
+                "tuxpaint object",
+                "tuxpaint",
+                group,
+                audio=item.audio,
+                image=item.image,
+                caption=description,
+                audio_caption=description,
+                visual_caption=description,
+                label=label,
+            )
+        elif item.image is not None and description:
+            yield Pair(
+                "tuxpaint picture description",
+                "tuxpaint",
+                group,
+                image=item.image,
+                caption=description,
+                visual_caption=description,
+                label=label,
+            )
+        elif item.audio is not None and description:
+            yield Pair(
+                "tuxpaint sound description",
+                "tuxpaint",
+                group,
+                audio=item.audio,
+                caption=description,
+                audio_caption=description,
+                label=label,
+            )
+        speech = item.meta.get("speech")
+        if speech and description:
+            yield Pair(
+                "tuxpaint spoken description", "tuxpaint", group, audio=Path(speech), caption=description, label=label
+            )
+
+
+ENTRY = DatasetEntry(
+    name="tuxpaint",
+    folder=FOLDER,
+    display="Tux Paint",
+    loader=load_tuxpaint,
+    split=SplitRule(
+        "hashed",
+        f"content-grouped: {_SHARED} form one group; groups whose smallest id hashes "
+        f"below {HASHED_TEST_FRACTION} are test (about {HASHED_TEST_FRACTION:.0%})",
+        shared=_SHARED,
+    ),
+    pairs={"tuxpaint": tuxpaint_pairs},
+)

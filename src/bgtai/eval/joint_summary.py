@@ -2,7 +2,8 @@
 
 Rows are the zero-shot and retrieval results of trained joint models (results whose details
 name a `recipe`, written by `bgtai eval` for a model folder with `training.json`); columns are
-fixed, so recipes line up whatever order their files were written in. The per-task tables of
+fixed (each registered task's `joint_columns`, `bgtai.eval.tasks`), so recipes line up whatever order
+their files were written in. The per-task tables of
 the report still hold every result; this one only gathers them.
 """
 
@@ -17,25 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from bgtai.eval.results import EvalRecord
+from bgtai.eval.tasks import joint_columns
 
-# (header, task, dataset key, metric)
-COLUMNS: tuple[tuple[str, str, str, str], ...] = (
-    ("ESC-50 fold 4 zero-shot top-1", "zeroshot", "esc50", "top1"),
-    ("UrbanSound8K fold 10 zero-shot top-1", "zeroshot", "urbansound8k-fold10", "top1"),
-    ("Tux Paint sound->picture R@1", "retrieval", "tuxpaint-sound-image A->I", "R@1"),
-    ("R@5", "retrieval", "tuxpaint-sound-image A->I", "R@5"),
-    ("R@10", "retrieval", "tuxpaint-sound-image A->I", "R@10"),
-    ("MRR", "retrieval", "tuxpaint-sound-image A->I", "MRR"),
-    ("Tux Paint picture->sound MRR", "retrieval", "tuxpaint-sound-image I->A", "MRR"),
-    ("COCO-mini text->image R@1", "retrieval", "coco-image-text T->I", "R@1"),
-    ("R@5", "retrieval", "coco-image-text T->I", "R@5"),
-    ("R@10", "retrieval", "coco-image-text T->I", "R@10"),
-    ("COCO-mini image->text R@1", "retrieval", "coco-image-text I->T", "R@1"),
-    ("COCO-mini gloss->image R@1", "retrieval", "coco-image-gloss T->I", "R@1"),
-    ("R@10", "retrieval", "coco-image-gloss T->I", "R@10"),
-    ("FSDD speech->transcript R@1", "retrieval", "fsdd-speech-text A->T", "R@1"),
-    ("Asterisk speech->transcript R@1", "retrieval", "asterisk-speech-text A->T", "R@1"),
-)
+
+def __getattr__(name: str) -> object:
+    """`COLUMNS`: (header, task, dataset key, metric) of each column, from the task registry (`joint_columns`)."""
+    if name == "COLUMNS":
+        return joint_columns()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def recipe_of(record: EvalRecord) -> str | None:
@@ -48,6 +38,7 @@ def render_joint_summary(records: Sequence[EvalRecord], link: Callable[[Path], s
     joint = [r for r in records if recipe_of(r) and r.task in ("zeroshot", "retrieval")]
     if not joint:
         return []
+    columns = joint_columns()  # each task's columns (bgtai.eval.tasks): zero-shot per classification set, retrieval
     # runs trained without another test fold (cross-validation) only feed the stage comparison below
     default_split = [r for r in joint if test_fold_of(r) == 0]
     rows: dict[str, dict[tuple[str, str], EvalRecord]] = {}
@@ -77,14 +68,14 @@ def render_joint_summary(records: Sequence[EvalRecord], link: Callable[[Path], s
             "did not depend on it (COCO and FSDD share no content across their official sides)."
         ),
         "",
-        "| model | recipe | split | " + " | ".join(header for header, *_ in COLUMNS) + " |",
-        "|" + "---|" * (len(COLUMNS) + 3),
+        "| model | recipe | split | " + " | ".join(header for header, *_ in columns) + " |",
+        "|" + "---|" * (len(columns) + 3),
     ]
     for model in sorted(rows):
         found = rows[model]
         recipe = next(recipe_of(r) for r in found.values())
         cells = [f"`{model}`", str(recipe), split_of(found.values())]
-        for _, task, dataset, metric in COLUMNS:
+        for _, task, dataset, metric in columns:
             record = found.get((task, dataset))
             value = record.metrics.get(metric) if record is not None else None
             if record is None or value is None:

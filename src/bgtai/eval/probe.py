@@ -1,11 +1,12 @@
 """Linear and MLP probes on frozen features, with the grouped protocols used here.
 
-Protocols (named in every result):
-- `esc50-fold4-grouped-4cv`: the 400 clips of ESC-50 fold 4, split into 4 folds by
-  `StratifiedGroupKFold` on `src_file`, so clips cut from one recording are never on both
-  sides of a split;
-- `urbansound8k-folds-1-2-10`: the official UrbanSound8K folds, testing on 1, 2 and 10 in
-  turn and training on every other fold present (the partial fold 3 only ever trains).
+Two kinds of split, chosen by each dataset's `ClassificationProtocol` (`bgtai.data.registry`; the
+protocol's name is written into every result):
+- grouped stratified CV (`grouped_splits`), e.g. `esc50-fold4-grouped-4cv`: the 400 clips of
+  ESC-50 fold 4, split into 4 folds by `StratifiedGroupKFold` on `src_file`, so clips cut from
+  one recording are never on both sides of a split;
+- official folds (`fold_splits`), e.g. `urbansound8k-folds-1-2-10`: testing on UrbanSound8K folds
+  1, 2 and 10 in turn and training on every other fold present (the partial fold 3 only ever trains).
 
 The linear probe standardises features and fits a multinomial logistic regression whose C
 is chosen by an inner grouped 3-fold CV on the training part only. The MLP probe is
@@ -33,9 +34,7 @@ if TYPE_CHECKING:  # scikit-learn takes ~2 s to import: only the functions that 
 Classifier = Literal["linear", "mlp"]
 C_GRID: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)
 INNER_FOLDS = 3
-ESC50_PROTOCOL = "esc50-fold4-grouped-4cv"
-US8K_PROTOCOL = "urbansound8k-folds-1-2-10"
-US8K_TEST_FOLDS: tuple[int, ...] = (1, 2, 10)
+US8K_TEST_FOLDS: tuple[int, ...] = (1, 2, 10)  # `fold_splits`' default; the datasets name theirs
 
 
 @dataclass(frozen=True)
@@ -65,10 +64,10 @@ class ProbeResult:
         return float(np.std(self.fold_accuracies))
 
 
-def esc50_splits(
+def grouped_splits(
     labels: Sequence | np.ndarray, groups: Sequence | np.ndarray, n_splits: int = 4, seed: int = 0
 ) -> list[Split]:
-    """Stratified folds that keep every `src_file` group on one side."""
+    """Stratified folds that keep every group (ESC-50: every `src_file`) on one side."""
     labels, groups = np.asarray(labels), np.asarray(groups)
     from sklearn.model_selection import StratifiedGroupKFold
 
@@ -79,6 +78,9 @@ def esc50_splits(
     ]
     assert_no_group_leak(splits, groups)
     return splits
+
+
+esc50_splits = grouped_splits  # the name ESC-50's protocol had first
 
 
 def fold_splits(folds: Sequence | np.ndarray, test_folds: Sequence[int] = US8K_TEST_FOLDS) -> list[Split]:

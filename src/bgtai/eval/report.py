@@ -18,7 +18,7 @@ from bgtai.eval.grounded_summary import TRAINED, grounded_found, measure_rows
 from bgtai.eval.report_headline import HEADLINE_COLUMNS, PROBE_ANCHORS, render_headline_table
 from bgtai.eval.report_pages import MARKER, Page, render_pages
 from bgtai.eval.report_plots import JOINT_PLOT, PROBE_PLOT, plot_joint_headline, plot_probe
-from bgtai.eval.report_tables import NOT_AVAILABLE, NOT_RUN, TASKS, _relative, dataset_label  # noqa: F401 (re-exported)
+from bgtai.eval.report_tables import NOT_AVAILABLE, NOT_RUN, _relative, dataset_label  # noqa: F401 (re-exported)
 from bgtai.eval.results import EvalRecord, read_results
 from bgtai.provenance import NOT_RECORDED, UNKNOWN, describe
 

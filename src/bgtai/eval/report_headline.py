@@ -25,6 +25,7 @@ from bgtai.eval.grounded_summary import (
 )
 from bgtai.eval.report_tables import _format, command_text, row_label
 from bgtai.eval.results import EvalRecord
+from bgtai.eval.tasks import Pick, headline_picks
 from bgtai.provenance import describe
 
 HEADLINE_COLUMNS = (TRAINED, *BASELINES)
@@ -33,30 +34,12 @@ PAPER_ANCHORS: dict[str, str] = {
     "ESC-50 fold 4 zero-shot top-1": "BGTAI 0.5015, UniBriVL 0.412 (all ESC-50)",
     "ESC-50 fold 4 probe accuracy": "BGTAI 0.9455, UniBriVL 0.9307 (5 folds)",
 }
-# ESC-50 probe anchors as numbers, for the plot's reference lines
+# ESC-50 probe anchors as numbers, for the plot's reference lines (the papers quote none for the other sets)
 PROBE_ANCHORS: dict[str, float] = {"BGTAI": 0.9455, "UniBriVL": 0.9307}
+PROBE_ANCHORS_DATASET = "esc50"
 ALIGN_BASELINE = "uniform"  # an even path: what an aligner knowing nothing gets (the chance column)
 
 
-@dataclass(frozen=True)
-class Pick:
-    """One row for a task outside the joint space: the best result of `task` on datasets starting with `dataset`."""
-
-    label: str
-    task: str
-    dataset: str  # a dataset key, or the start of one (gloss keys carry their counts)
-    metric: str
-
-
-PICKS: tuple[Pick, ...] = (
-    Pick("ESC-50 fold 4 probe accuracy", "probe", "esc50", "accuracy"),
-    Pick("UrbanSound8K folds 1/2/10 probe accuracy", "probe", "urbansound8k", "accuracy"),
-    Pick("ASLG-PC12 text->gloss BLEU-4", "gloss", "ASLG-PC12 test (", "bleu4"),
-    Pick("PHOENIX-2014T text->gloss BLEU-4", "gloss", "RWTH-PHOENIX-Weather 2014 T test (", "bleu4"),
-    Pick("BBC spoken summary->article, sentence accuracy", "align", "bbc speech", "sentence_accuracy"),
-    Pick("Asterisk speech->words timing, word accuracy", "align", "asterisk recorded", "word_accuracy"),
-    Pick("ESC-50 sound->generated picture, two-choice (judge: bridges)", "generation", "esc50+tuxpaint", "two_choice"),
-)
 GENERATION_CHANCE = 0.5  # the two-choice test picks one of two classes
 
 
@@ -107,7 +90,8 @@ def render_headline_table(
     found = grounded_found(records)
     columns = [c for c in HEADLINE_COLUMNS if any(key[0] == c for key in found)]
     grounded = measure_rows(found, columns) if TRAINED in columns else []
-    others = [(pick, best) for pick in PICKS if (best := best_of(records, pick)) is not None]
+    # one row per task outside the joint space: each registered task's headline picks (bgtai.eval.tasks)
+    others = [(pick, best) for pick in headline_picks() if (best := best_of(records, pick)) is not None]
     if not grounded and not others:
         return ['No result yet: run the evaluations (README, "Evaluating") and then `bgtai report results`.', ""], []
     sources: dict[str, list[EvalRecord]] = {}  # command -> its results, in order of first use: the last column

@@ -1,8 +1,9 @@
 """The report's detail pages: one Markdown page per task under docs/results, everything the front page leaves out.
 
 Pages: `joint-space` (the grounded table with its ablations and seeds, one row per trained
-model, single vs two stage), one per task (`zeroshot`, `retrieval`, `probe`, `gloss`, `align`,
-and any other task found), `efficiency` and `ablation`. Every result file appears on its task's
+model, single vs two stage), one per task (the ranked tasks of `bgtai.eval.tasks` always:
+`zeroshot`, `retrieval`, `probe`, `gloss`, `align`; any other task found), `efficiency` and
+`ablation`. Every result file appears on its task's
 page (efficiency results on `efficiency`), with its command and the commit and date it was
 recorded at.
 """
@@ -17,22 +18,13 @@ from bgtai.eval.ablation_report import alignment_settings, render_ablation
 from bgtai.eval.efficiency_report import render_efficiency
 from bgtai.eval.grounded_summary import column_of, render_grounded_headline
 from bgtai.eval.joint_summary import recipe_of, render_joint_summary
-from bgtai.eval.report_tables import TASKS, _relative, render_task, source_table
+from bgtai.eval.report_tables import _relative, render_task, source_table
 from bgtai.eval.results import EvalRecord
+from bgtai.eval.tasks import eval_task, layouts, report_order, task_names
 from bgtai.provenance import describe
 
 MARKER = "<!-- made by `bgtai report`: rewritten on every run, do not edit -->"
 JOINT_TASKS = ("zeroshot", "retrieval")
-OWN_SECTIONS = ("efficiency",)  # tasks with a page of their own, not a generic table
-TASK_ORDER = ("zeroshot", "retrieval", "probe", "gloss", "align")
-# the front page's link text for each task's page (the page itself has the long title)
-SHORT_TITLES = {
-    "zeroshot": "Zero-shot classification",
-    "retrieval": "Retrieval, every pair set and direction",
-    "probe": "Probe classification on frozen features",
-    "gloss": "Text and speech to gloss",
-    "align": "Sequence alignment",
-}
 
 
 @dataclass(frozen=True)
@@ -148,12 +140,17 @@ def render_pages(records: Sequence[EvalRecord], pages_dir: Path) -> list[Page]:
 
     pages = [_joint_page(records, link)]
     found = {r.task for r in records}
-    # the papers' tasks always (their placeholders say what is not run here), then any other task found
-    tasks = list(TASK_ORDER) + sorted(found - set(TASK_ORDER) - set(OWN_SECTIONS))
+    # the ranked tasks (the papers') always: their placeholders say what is not run here; then any other task
+    # found, registered or not, except those with a page of their own
+    ranked = [t.name for t in report_order() if t.report_rank is not None]
+    own = {name for name in task_names() if eval_task(name).own_page}
+    tasks = ranked + sorted(found - set(ranked) - own)
+    tables = layouts()
     for task in tasks:
         shown = [r for r in records if r.task == task]
-        title = TASKS[task].title if task in TASKS else f"Task `{task}`"
+        title = tables[task].title if task in tables else f"Task `{task}`"
+        short = eval_task(task).short_title if task in task_names() else ""
         body = _without_heading(render_task(task, shown, pages_dir))
-        pages.append(Page(f"{task}.md", f"{title} (`{task}`)", body, len(shown), SHORT_TITLES.get(task, title)))
+        pages.append(Page(f"{task}.md", f"{title} (`{task}`)", body, len(shown), short or title))
     pages += [_efficiency_page(records, link, pages_dir), _ablation_page(records, link)]
     return [page for page in pages if page is not None]

@@ -19,7 +19,29 @@ from bgtai.eval.results import EvalRecord
 JOINT_PLOT = "headline-joint-space.png"
 PROBE_PLOT = "headline-probe.png"
 COLOURS = {"default": "#1f77b4", "bridges": "#aaaaaa", "ridge-baseline": "#ff7f0e"}
-PROBE_DATASETS = (("esc50", "ESC-50 fold 4 (50 classes)"), ("urbansound8k", "UrbanSound8K folds 1/2/10 (10 classes)"))
+ANCHORED_DATASET = "esc50"  # the papers' probe figures (the anchors) are on ESC-50
+
+
+def probe_panels(records: Sequence[EvalRecord]) -> list[tuple[str, str]]:
+    """(dataset, panel title) per classification set of the registry, e.g. "ESC-50 fold 4 (50 classes)".
+
+    The class count is that of the probe results (their per-class accuracies), so no dataset is loaded."""
+    from bgtai.data.registry import classification_sets
+    from bgtai.eval.datasets import classification_protocol
+
+    panels = []
+    for name in classification_sets():
+        classes = next(
+            (
+                len(r.details["per_class"])
+                for r in records
+                if r.task == "probe" and r.dataset == name and isinstance(r.details.get("per_class"), dict)
+            ),
+            None,
+        )
+        count = f" ({classes} classes)" if classes else ""
+        panels.append((name, f"{classification_protocol(name).display}{count}"))
+    return panels
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
@@ -90,7 +112,9 @@ def best_probe_per_encoder(records: Sequence[EvalRecord], dataset: str) -> dict[
 
 def plot_probe(records: Sequence[EvalRecord], anchors: dict[str, float], path: Path) -> Path | None:
     """One panel per dataset: each encoder's best probe accuracy, the papers' ESC-50 figures as dashed lines."""
-    panels = [(key, title, best) for key, title in PROBE_DATASETS if (best := best_probe_per_encoder(records, key))]
+    panels = [
+        (key, title, best) for key, title in probe_panels(records) if (best := best_probe_per_encoder(records, key))
+    ]
     if not panels:
         return None
     plt = _pyplot()
@@ -102,7 +126,7 @@ def plot_probe(records: Sequence[EvalRecord], anchors: dict[str, float], path: P
         names = sorted(best, key=best.__getitem__)
         ax.barh(range(len(names)), [best[n] for n in names], color="#1f77b4")
         ax.set_yticks(range(len(names)), names, fontsize=7)
-        if key == "esc50":
+        if key == ANCHORED_DATASET:
             for number, (paper, value) in enumerate(sorted(anchors.items())):
                 ax.axvline(
                     value,

@@ -1,5 +1,8 @@
 """The report's per-task tables, in the papers' layout: the body of each detail page.
 
+Each task's layout is its `TaskLayout` in the task registry (`bgtai.eval.tasks`); the datasets' display
+names come from the dataset registry (`report_datasets`).
+
 Rows are models (with their configuration), columns are datasets x metrics. Every figure
 links to the JSON file it came from; under each table a numbered list of sources gives each
 file's command and the commit and date it was recorded at ("not recorded" for files older
@@ -12,82 +15,57 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from bgtai.config import data_root
 from bgtai.eval.results import EvalRecord
+from bgtai.eval.tasks import TaskLayout, layouts
 from bgtai.provenance import describe
 
 NOT_AVAILABLE = "not available here"
 NOT_RUN = "not run"
 
 
-@dataclass(frozen=True)
-class TaskLayout:
-    title: str
-    datasets: tuple[str, ...]  # columns always shown, in this order; others found in results follow
-    metrics: tuple[str, ...]  # preferred metric order; other metrics found follow
-    only_preferred: bool = False  # True: columns for the preferred metrics only (the JSON has the rest)
-    methods_as_rows: bool = False  # True: a metric named "method.metric" goes to row "model: method"
-    datasets_as_rows: bool = False  # True: one row per (model, dataset), metrics as columns (many datasets)
+def report_datasets() -> dict[str, tuple[str, str | None]]:
+    """Dataset key of results -> (display name, folder under the data root; None: never available here).
+
+    The keys of the registered datasets' classification protocols (`bgtai.data.registry`: the probe key is
+    the dataset's name, the zero-shot key its protocol's `zeroshot_key`), then the papers' datasets.
+    """
+    from bgtai.data.registry import classification_sets, dataset_entry
+    from bgtai.eval.builtin_tasks import PAPER_DATASETS
+    from bgtai.eval.datasets import classification_protocol, zeroshot_display, zeroshot_key
+
+    found: dict[str, tuple[str, str | None]] = {}
+    for name in classification_sets():
+        folder = dataset_entry(name).folder
+        found[name] = (classification_protocol(name).display, folder)
+        found.setdefault(zeroshot_key(name), (zeroshot_display(name), folder))
+    for key, display in PAPER_DATASETS.items():
+        found.setdefault(key, (display, None))
+    return found
 
 
-TASKS: dict[str, TaskLayout] = {
-    "probe": TaskLayout(
-        "Classification with a probe on frozen features (accuracy, mean and std over folds)",
-        ("esc50", "urbansound8k", "fsd50k", "vggsound", "tau"),
-        ("accuracy", "std"),
-    ),
-    "zeroshot": TaskLayout(
-        "Zero-shot classification", ("esc50", "urbansound8k-fold10", "fsd50k", "vggsound"), ("top1", "top5")
-    ),
-    "gloss": TaskLayout(
-        "Text and speech to gloss (BLEU-2 and BLEU-3 are in each JSON file)",
-        (),
-        ("bleu1", "bleu4", "rouge_l", "wer"),
-        only_preferred=True,
-        datasets_as_rows=True,
-    ),
-    "align": TaskLayout(
-        "Sequence alignment on held-out items (one row per data set and method; accuracy of whole paths and of each "
-        "target step, within one step, F1 of selected cells, SP-Loss)",
-        (),
-        ("path_accuracy", "sentence_accuracy", "word_accuracy", "within_1", "f1", "sp"),
-        methods_as_rows=True,
-        datasets_as_rows=True,
-    ),
-    "retrieval": TaskLayout(
-        "Retrieval (each JSON file also has mAP@10 and mean rank)",
-        ("clotho", "audiocaps", "vggsound"),
-        ("R@1", "R@5", "R@10", "MRR", "median_rank"),
-        only_preferred=True,
-        datasets_as_rows=True,
-    ),
-}
-
-# dataset key -> (display name, folder under the data root; None: never available here)
-DATASETS: dict[str, tuple[str, str | None]] = {
-    "esc50": ("ESC-50 fold 4", "esc50"),
-    "urbansound8k": ("UrbanSound8K folds 1/2/10", "urbansound8k"),
-    "urbansound8k-fold10": ("UrbanSound8K fold 10", "urbansound8k"),
-    "fsd50k": ("FSD50K", None),
-    "vggsound": ("VGGSound", None),
-    "tau": ("TAU Urban Acoustic Scenes", None),
-    "audiocaps": ("AudioCaps", None),
-    "clotho": ("Clotho (full)", None),
-}
+def __getattr__(name: str) -> object:
+    """`TASKS` (task -> layout) and `DATASETS` (key -> display, folder): views of the registries, kept importable."""
+    if name == "TASKS":
+        return layouts()
+    if name == "DATASETS":
+        return report_datasets()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def dataset_label(key: str) -> str:
-    return DATASETS.get(key, (key, None))[0]
+    return report_datasets().get(key, (key, None))[0]
 
 
 def dataset_available(key: str) -> bool:
     """False for datasets that have no copy here (the papers' larger sets); True for the rest."""
-    if key not in DATASETS:
+    known = report_datasets()
+    if key not in known:
         return True
-    folder = DATASETS[key][1]
+    folder = known[key][1]
     root = data_root()
     return folder is not None and root is not None and (root / folder).is_dir()
 
@@ -208,7 +186,7 @@ def render_by_dataset_rows(task: str, layout: TaskLayout, records: list[EvalReco
 
 
 def render_task(task: str, records: list[EvalRecord], out_dir: Path) -> list[str]:
-    layout = TASKS.get(task, TaskLayout(task, (), ()))
+    layout = layouts().get(task, TaskLayout(task, (), ()))
     if layout.methods_as_rows:
         records = split_methods(records)
     if layout.datasets_as_rows:

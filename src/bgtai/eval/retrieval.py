@@ -235,6 +235,14 @@ BUILTIN_PAIRS: dict[str, Callable[[Split, int], PairSet]] = {
 }
 
 
+def register_pair_set(name: str, build: Callable[[Split, int], PairSet]) -> None:
+    """Add a pair set to `bgtai eval retrieval --pairs` (a dataset module of your own calls this beside
+    `register_dataset`); `build(split, fold)` makes it, e.g. with `select_split` and `captioned_pairs`."""
+    if name in BUILTIN_PAIRS:
+        raise ValueError(f"pair set {name!r} is already registered")
+    BUILTIN_PAIRS[name] = build
+
+
 def builtin_pairs(name: str, split: Split = "test", fold: int = 0) -> PairSet:
     """A built-in pair set; `split="test"` keeps the items that joint-space training (test fold `fold`) leaves out."""
     from bgtai.data.splits import check_fold

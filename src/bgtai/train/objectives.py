@@ -3,8 +3,9 @@
 `MoCoObjective` (UniBriVL) owns the momentum copy of the model and the key queues;
 `PairwiseObjective` (SLAVA) owns its temperatures or learnt scales. The trainer calls an
 objective with the batch's embeddings and inputs, and after every micro-batch (when the
-optimiser stepped: after the step), so a new objective is one class here and one name in a
-recipe's `objective.kind`.
+optimiser stepped: after the step). A new loss is its module in `bgtai.losses`, an objective
+class around it, `register_objective(kind, factory)` and a recipe naming `objective.kind`; its
+own settings come from the recipe's `objective.options`.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ class PairwiseObjective:
 
 # recipe `objective.kind` -> the objective built from the model and the recipe's `objective` section
 OBJECTIVES: dict[str, Callable[[JointModel, Any], Objective]] = {"moco": MoCoObjective, "slava": PairwiseObjective}
+BUILTIN_OBJECTIVES = tuple(OBJECTIVES)
 
 
 def register_objective(kind: str, factory: Callable[[JointModel, Any], Objective]) -> None:
@@ -112,6 +114,13 @@ def register_objective(kind: str, factory: Callable[[JointModel, Any], Objective
     if kind in OBJECTIVES:
         raise ValueError(f"objective {kind!r} is registered already")
     OBJECTIVES[kind] = factory
+
+
+def unregister_objective(kind: str) -> None:
+    """Forget a registered objective (tests register made-up ones and clean up after themselves)."""
+    if kind in BUILTIN_OBJECTIVES:
+        raise ValueError(f"objective {kind!r} is built in")
+    del OBJECTIVES[kind]
 
 
 def make_objective(model: JointModel, settings: Any) -> Objective:

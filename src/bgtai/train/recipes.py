@@ -32,6 +32,7 @@ class ObjectiveConfig:
     queue_size: int = 9600
     momentum: float = 0.99
     in_batch_negatives: bool = True
+    options: dict[str, Any] = field(default_factory=dict)  # a registered objective's own settings
 
     def __post_init__(self) -> None:
         from bgtai.train.objectives import OBJECTIVES  # the registry: a new objective registers there

@@ -75,7 +75,7 @@ def train_demo_model(
         from bgtai.train.recipes import load_grounded_recipe
 
         recipe = load_grounded_recipe(recipe_name, recipe_overrides(recipe_name, full))
-        summary = train_grounded(recipe, out, command=current_command())
+        summary = train_grounded(recipe, out, command=current_command(), resume=(out / "checkpoint.pt").exists())
         done, loss = f"best epoch {summary.best_epoch}", summary.best_val_loss
     else:
         from bgtai.train.joint import train

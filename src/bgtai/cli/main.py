@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bgtai.plugins import load_plugins
+
+    try:
+        load_plugins()  # before the parser: a plugin's datasets and encoders are valid choices
+    except BadInputError as error:
+        print(f"bgtai: {error.source}: {error.problem}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

@@ -127,8 +127,11 @@ def run_grounded(args: argparse.Namespace) -> int:
         listed = [{"path": str(path.resolve())} for path in args.manifests]
         recipe.data = {**recipe.data, "manifests": [*recipe.data.get("manifests", []), *listed]}
     out = args.out or Path("runs") / recipe.name
+    args.resumable = True  # Ctrl-C from here on: `bgtai` prints this command with --resume
     try:
-        summary = train_grounded(recipe, out, command=current_command())
+        summary = train_grounded(recipe, out, command=current_command(), resume=args.resume)
+    except FileExistsError as error:
+        raise CommandError(str(error)) from error
     except (ValueError, FileNotFoundError) as error:
         from bgtai.errors import BadInputError
 

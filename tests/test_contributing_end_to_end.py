@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,9 @@ import torch
 from test_dataset_registry import PITCHES, TONES
 
 from bgtai.data.pair_tools import class_caption_pairs
-from bgtai.data.registry import register_dataset, unregister_dataset
+from bgtai.data.registry import dataset_names, register_dataset, unregister_dataset
 from bgtai.encoders.base import Encoder
-from bgtai.encoders.registry import register, unregister
+from bgtai.encoders.registry import names, register, unregister
 from bgtai.eval.tasks import eval_task
 from bgtai.io.audio import fixed_windows, load_audio
 from bgtai.model.joint import JointModel, load_model
@@ -99,20 +100,32 @@ def write_tones(root: Path, takes: int = 16, rate: int = 8000) -> None:
     (base / "tones.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-@pytest.fixture
-def made_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    write_tones(tmp_path / "data")
-    monkeypatch.setenv("BGTAI_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("BGTAI_CACHE", str(tmp_path / "cache"))
+def register_made_up_parts() -> None:
+    """The dataset and the encoder: what a plugin module of a user's would do when imported."""
     # training pairs from fold 1 only (class-name captions); zero-shot scores fold 2, which training never saw
     fold_one = class_caption_pairs("tones", keep=lambda options, item: item.fold == 1)
     register_dataset(dataclasses.replace(TONES, pairs={"tones_fold1": fold_one}))
     register("pitch-bands", "audio", PitchBandsEncoder, dim=8)
+
+
+@pytest.fixture
+def made_up_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    write_tones(tmp_path / "data")
+    monkeypatch.setenv("BGTAI_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("BGTAI_CACHE", str(tmp_path / "cache"))
     try:
         yield tmp_path
     finally:
-        unregister("pitch-bands")
-        unregister_dataset("tones")
+        if "pitch-bands" in names():
+            unregister("pitch-bands")
+        if "tones" in dataset_names():
+            unregister_dataset("tones")
+
+
+@pytest.fixture
+def made_up(made_up_data: Path) -> Path:
+    register_made_up_parts()
+    return made_up_data
 
 
 def test_a_registered_dataset_and_encoder_train_and_evaluate_end_to_end(made_up: Path) -> None:
@@ -140,3 +153,28 @@ def test_a_registered_dataset_and_encoder_train_and_evaluate_end_to_end(made_up:
     assert result.metrics["top1"] >= chance + 0.4, (result.metrics, before)
     print(f"zero-shot top-1 on fold 2: untrained {before:.3f}, trained {result.metrics['top1']:.3f}")
     assert result.metrics["top1"] > before, (result.metrics, before)
+
+
+def test_the_same_parts_as_a_plugin_through_the_commands(made_up_data: Path, monkeypatch, capsys) -> None:
+    """`bgtai train` and `bgtai eval zeroshot` with the parts in a plugin module named by BGTAI_PLUGINS."""
+    from bgtai import plugins
+    from bgtai.cli.main import main
+
+    plugin = made_up_data / "tones_plugin.py"
+    plugin.write_text("from test_contributing_end_to_end import register_made_up_parts\nregister_made_up_parts()\n")
+    monkeypatch.syspath_prepend(str(made_up_data))
+    monkeypatch.setenv("BGTAI_PLUGINS", "tones_plugin")
+    monkeypatch.setattr(plugins, "_loaded", [])
+    recipe_file = made_up_data / "tones-pitch-bands.json"
+    recipe_file.write_text(json.dumps(RECIPE), encoding="utf-8")
+    run = made_up_data / "run"
+    try:
+        assert main(["train", "--recipe", str(recipe_file), "--out", str(run), "--no-progress"]) == 0
+        result = made_up_data / "zeroshot.json"
+        assert (
+            main(["eval", "zeroshot", "--dataset", "tones", "--model", str(run / "best"), "--json", str(result)]) == 0
+        )
+    finally:
+        sys.modules.pop("tones_plugin", None)
+    record = json.loads(result.read_text())
+    assert record["dataset"] == "tones-fold2" and record["metrics"]["top1"] >= 1 / len(PITCHES) + 0.4

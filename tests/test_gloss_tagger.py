@@ -12,8 +12,8 @@ from bgtai.cli.main import main
 from bgtai.errors import BadInputError
 from bgtai.gloss.tagger import EditTagger, is_tagger_folder
 from bgtai.gloss.tagger_tags import Tag, apply_tags, derive_tags, split_words
-from bgtai.gloss.tagger_train import train_tagger_on
 from bgtai.train.gloss_settings import GlossTrainSettings
+from bgtai.train.tagger import train_tagger_on
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_edits_are_preferred_to_verbatim_tokens_and_the_artefact_is_only_spellin
 @pytest.mark.integration
 @pytest.mark.needs_data
 def test_derived_tags_give_real_aslg_glosses_back() -> None:
-    from bgtai.train.gloss import load_pairs
+    from bgtai.data.gloss_pairs import load_pairs
 
     try:
         sentences, glosses = load_pairs("aslg", "train")
@@ -224,3 +224,31 @@ def test_the_default_glosser_is_the_checkout_s_tagger_when_there_is_one(
         and "edit tagger" in captured.err
         and "(default" in captured.err
     )
+
+
+def test_a_killed_and_resumed_tagger_run_ends_as_an_uninterrupted_one(tmp_path: Path) -> None:
+    import torch
+
+    sentences, glosses = _made_up_pairs()
+    settings = GlossTrainSettings(
+        corpus="aslg", model="tagger", width=16, dropout=0.1, token_dropout=0.1, lr=0.01, warmup_steps=1,
+        batch_size=8, max_epochs=3, threads=1,
+    )  # fmt: skip
+    pairs = (sentences, glosses)
+    whole = train_tagger_on(settings, tmp_path / "whole", pairs, pairs, progress=False)
+
+    def kill(step: int) -> None:
+        if step == 5:  # in the middle of epoch 2 (3 steps an epoch)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_tagger_on(settings, tmp_path / "killed", pairs, pairs, progress=False, on_step=kill)
+    resumed = train_tagger_on(settings, tmp_path / "killed", pairs, pairs, progress=False, resume=True)
+    times = ("seconds", "cpu_seconds", "elapsed_s", "cpu_s")
+    assert [{k: v for k, v in r.items() if k not in times} for r in resumed["history"]] == [
+        {k: v for k, v in r.items() if k not in times} for r in whole["history"]
+    ]
+    first, second = (EditTagger.load(tmp_path / name / "best") for name in ("whole", "killed"))
+    assert first.meta == second.meta
+    for name, tensor in first.net.state_dict().items():
+        assert torch.equal(tensor, second.net.state_dict()[name]), name

@@ -206,3 +206,62 @@ def test_several_model_folders_decode_as_one_ensemble_of_all_their_members(corpu
     record = json.loads(out.read_text())
     assert record["model"].startswith(f"Langue2Gloss ensemble {folders[0]} + {folders[1]} (2 members")
     assert main(["eval", "gloss", "--corpus", "phoenix", "--model", "rules", str(folders[0])]) != 0
+
+
+TIMES = ("seconds", "cpu_seconds", "elapsed_s", "cpu_s", "valid_decode_s")  # differ from run to run
+
+
+def _untimed(history: list[dict]) -> list[dict]:
+    return [{k: v for k, v in record.items() if k not in TIMES} for record in history]
+
+
+def test_killed_and_resumed_run_ends_as_an_uninterrupted_one(corpus: Path) -> None:
+    # dropout, word dropout and a weight average: every random draw and every piece of state must come back
+    settings = _settings(max_epochs=4, dropout=0.1, token_dropout=0.1, ema=0.5)
+    whole = train_gloss(settings, corpus / "whole", progress=False)
+
+    def kill(step: int) -> None:
+        if step == 5:  # in the middle of epoch 3 (2 steps an epoch)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_gloss(settings, corpus / "killed", progress=False, on_step=kill)
+    with pytest.raises(FileExistsError, match="resume"):
+        train_gloss(settings, corpus / "killed", progress=False)
+    with pytest.raises(ValueError, match=r"other gloss settings \(lr differ\)"):
+        train_gloss(_settings(max_epochs=4, dropout=0.1, token_dropout=0.1, ema=0.5, lr=0.02), corpus / "killed",
+                    progress=False, resume=True)  # fmt: skip
+    resumed = train_gloss(settings, corpus / "killed", progress=False, resume=True)
+    assert resumed["steps"] == whole["steps"] == 8 and resumed["epochs"] == 4
+    assert _untimed(resumed["history"]) == _untimed(whole["history"])
+    assert json.loads((corpus / "killed" / "history.json").read_text())["best_valid_bleu4"] == whole["best_valid_bleu4"]
+    kept, resumed_kept = (load_checkpoint(corpus / name / "best") for name in ("whole", "killed"))
+    assert kept.meta == resumed_kept.meta
+    for name, tensor in kept.model.state_dict().items():
+        assert torch.equal(tensor, resumed_kept.model.state_dict()[name]), name
+    # the raw weights too (the kept model is their average), and the batch order to come
+    whole_task = torch.load(corpus / "whole" / "checkpoint.pt", weights_only=False)["task"]
+    killed_task = torch.load(corpus / "killed" / "checkpoint.pt", weights_only=False)["task"]
+    assert all(torch.equal(t, killed_task["model"][n]) for n, t in whole_task["model"].items())
+    assert whole_task["rng"] == killed_task["rng"]
+    assert (corpus / "killed" / "log.csv").is_file()
+
+
+def test_cli_trains_from_a_recipe_file_with_set_and_flag_overrides(corpus: Path) -> None:
+    from dataclasses import asdict
+
+    from bgtai.cli.main import main
+
+    recipe = corpus / "tiny.json"
+    recipe.write_text(json.dumps({"description": "the tests' settings", **asdict(_settings(max_epochs=3))}))
+    out = corpus / "from-recipe"
+    # the recipe says 3 epochs, --set says 2, the flag says 1: the flag wins; --set lr still applies
+    arguments = ["train", "gloss", "--recipe", str(recipe), "--set", "max_epochs=2", "--set", "lr=0.02"]
+    assert main([*arguments, "--max-epochs", "1", "--out", str(out)]) == 0
+    summary = json.loads((out / "history.json").read_text())
+    assert summary["epochs"] == 1 and summary["settings"]["max_epochs"] == 1 and summary["settings"]["lr"] == 0.02
+    assert summary["settings"]["width"] == 32  # from the recipe, not the default 128
+    assert main([*arguments, "--max-epochs", "1", "--out", str(out)]) == 2  # a second run needs --resume
+    assert main([*arguments, "--max-epochs", "2", "--out", str(out), "--resume"]) == 2  # other settings
+    assert main(["train", "gloss", "--recipe", str(recipe), "--set", "widht=3", "--out", str(corpus / "x")]) == 2
+    assert main(["train", "gloss", "--max-epochs", "1"]) == 2  # neither --recipe nor --corpus

@@ -66,9 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bgtai.data.gloss_pairs import TTS_VOICE, VALID_SPLIT, load_pairs, speech_files
     from bgtai.eval.results import EvalRecord, current_command, write_result
     from bgtai.gloss.metrics import gloss_scores
-    from bgtai.train.gloss import TTS_VOICE, VALID_SPLIT, load_pairs, speech_files
 
     if args.split == "dev":
         sentences, references = load_pairs(args.corpus, VALID_SPLIT[args.corpus])

@@ -1,23 +1,34 @@
-"""The settings of a Langue2Gloss training run, importable without torch (the CLI builds its options from them).
+"""The settings of a gloss training run, importable without torch (the CLI builds its options from them).
 
 The defaults are the recipe measured on PHOENIX-2014T in 19 minutes of one core per model
 (docs/DECISIONS.md, "Gloss"): a small transformer (width 128, 2 + 2 layers), dropout 0.2,
 a cosine learning rate over 44 epochs and an average of the weights; ASLG adds
 `target_vocab="bpe"`. `bgtai train gloss --members 2` trains two of them at once on 2 cores.
-`model="tagger"` trains the ASLG edit tagger instead (`bgtai.gloss.tagger_train`), which reads
+`model="tagger"` trains the ASLG edit tagger instead (`bgtai.train.tagger`), which reads
 only the settings named there.
+
+Gloss recipes are JSON files in `configs/gloss/` (`load_gloss_recipe`): an object of these
+settings (any left out keep their defaults) and an optional "description"; an unknown key or a
+value of the wrong type is an error naming the file. `key=value` overrides (`--set`) replace
+single settings; a value is read as JSON when it parses, else as a string.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bgtai.errors import BadInputError
+from bgtai.strict_fields import require_known_fields
 
 CORPORA = ("aslg", "phoenix")
 SCHEDULES = ("inverse-sqrt", "cosine")
 MODELS = ("langue2gloss", "tagger")  # the seq2seq transformer; the edit tagger over the rule glosser (ASLG)
 SPELLING = {"phoenix": "gloss-de"}  # how a corpus's glosses spell the words of its sentences
+GLOSS_RECIPE_DIR = Path(__file__).resolve().parents[3] / "configs" / "gloss"
 
 
 @dataclass
@@ -55,6 +66,8 @@ class GlossTrainSettings:
     threads: int = 0  # 0: leave torch's setting alone
 
     def __post_init__(self) -> None:
+        if self.corpus not in CORPORA:
+            raise ValueError(f"corpus must be one of {', '.join(CORPORA)}, got {self.corpus!r}")
         if not 0.0 <= self.token_dropout < 1.0:
             raise ValueError(f"token_dropout must be in [0, 1), got {self.token_dropout}")
         if self.model not in MODELS:
@@ -68,16 +81,74 @@ class GlossTrainSettings:
         return "de-tokens" if self.corpus == "phoenix" else "minilm"
 
 
-def learning_rate_factor(settings: GlossTrainSettings, total_steps: int) -> Callable[[int], float]:
-    """The gloss trainers' LambdaLR factor: linear warm-up, then a cosine to 0 at `total_steps` or inverse square root."""
+def gloss_recipe_names() -> list[str]:
+    return sorted(path.stem for path in GLOSS_RECIPE_DIR.glob("*.json"))
 
-    def rate(step: int) -> float:
-        step = max(step, 1)
-        if step < settings.warmup_steps:
-            return step / settings.warmup_steps
-        if settings.schedule == "cosine":
-            progress = min(1.0, (step - settings.warmup_steps) / max(1, total_steps - settings.warmup_steps))
-            return 0.5 * (1.0 + math.cos(math.pi * progress))
-        return math.sqrt(settings.warmup_steps / step)
 
-    return rate
+def gloss_recipe_path(name_or_path: str | Path) -> Path:
+    """The recipe file: a path to a JSON file, or the name of one in configs/gloss."""
+    path = Path(name_or_path)
+    if path.suffix == ".json" and path.is_file():
+        return path
+    candidate = GLOSS_RECIPE_DIR / f"{name_or_path}.json"
+    if candidate.is_file():
+        return candidate
+    raise BadInputError(
+        str(name_or_path), f"no such gloss recipe; known: {', '.join(gloss_recipe_names()) or '(none)'}"
+    )
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _typed(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` checked against the fields' types (a whole number is taken for a float field)."""
+    defaults = GlossTrainSettings()
+    typed = {}
+    for key, value in values.items():
+        default = getattr(defaults, key)
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, (int, float)):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            ok = ok and (isinstance(default, float) or isinstance(value, int))
+            value = float(value) if ok and isinstance(default, float) else value
+        else:
+            ok = isinstance(value, type(default))
+        if not ok:
+            raise ValueError(f"{key} must be a {type(default).__name__}, got {value!r}")
+        typed[key] = value
+    return typed
+
+
+def settings_from_dict(values: dict[str, Any], overrides: Sequence[str] = ()) -> GlossTrainSettings:
+    """Settings from `values` (a recipe's keys) with each `key=value` of `overrides` applied; ValueError when bad."""
+    values = dict(values)
+    for assignment in overrides:
+        key, sep, text = assignment.partition("=")
+        if not sep or not key:
+            raise ValueError(f"expected key=value, e.g. lr=0.001, got {assignment!r}")
+        values[key] = _parse_value(text)
+    require_known_fields(GlossTrainSettings, values, "gloss settings")
+    return GlossTrainSettings(**_typed(values))
+
+
+def load_gloss_recipe(name_or_path: str | Path, overrides: Sequence[str] = ()) -> GlossTrainSettings:
+    """The gloss recipe called `name` in configs/gloss (or a JSON file), with `key=value` overrides applied."""
+    path = gloss_recipe_path(name_or_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise BadInputError(str(path), f"not a readable JSON gloss recipe ({error})") from error
+    if not isinstance(data, dict):
+        raise BadInputError(str(path), "a gloss recipe is a JSON object of settings")
+    if not isinstance(data.pop("description", ""), str):
+        raise BadInputError(str(path), "description must be a string")
+    try:
+        return settings_from_dict(data, overrides)
+    except (TypeError, ValueError) as error:
+        raise BadInputError(str(path), f"bad gloss recipe ({error})") from error

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bgtai.cli import CommandError
+from bgtai.encoders.base import MODALITIES
 from bgtai.errors import BadInputError, BadItem, BadItemsError
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
     common.add_argument("--no-normalize", action="store_true", help="keep pooled vectors at their own length")
     common.add_argument("--workers", type=int, help="decoding threads (default: up to 4 for audio/images)")
-    for modality in ("text", "audio", "image"):
+    for modality in MODALITIES:
         sub = kinds.add_parser(modality, parents=[common], help=f"embed {modality} inputs")
         sub.set_defaults(func=run, modality=modality)
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 
 from bgtai.cli import format_table
+from bgtai.encoders.base import MODALITIES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("encoders", help="list the encoders: modality, dimension, weights present")
-    parser.add_argument("--modality", choices=("text", "audio", "image"), help="only this modality")
+    parser.add_argument("--modality", choices=MODALITIES, help="only this modality")
     parser.set_defaults(func=run)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bgtai.align.pair_alignment import AlignmentConfig
+from bgtai.encoders.base import MODALITIES
 from bgtai.errors import BadInputError
 from bgtai.model.config import JointConfig
 from bgtai.strict_fields import require_known_fields
@@ -48,7 +49,7 @@ class StageConfig:
     name: str = "main"
     variant: str = "av"  # a key of bgtai.losses.SLAVA_VARIANTS; MoCo uses its caption policy and pairs
     epochs: int = 10
-    train: list[str] = field(default_factory=lambda: ["text", "audio", "image"])
+    train: list[str] = field(default_factory=lambda: list(MODALITIES))
     freeze: list[str] = field(default_factory=list)  # parts of these modalities stay fixed even if shared
 
 

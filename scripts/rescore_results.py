@@ -5,7 +5,8 @@
 Each result's `command` field is run again (`python -m bgtai.cli.main ...`) with its `--json` sent
 to a temporary folder, so nothing under results/ changes; the metrics are compared exactly and a
 table says, per file, how many metrics differ and by how much at most. Exit status 1 when any
-result does not reproduce. Results whose command is not a `bgtai eval` command are skipped.
+result does not reproduce. Results whose command is not a `bgtai eval` command, or whose `--model`
+folder is not here (runs/ is not committed), are skipped.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ def rescore(path: Path, folder: Path) -> tuple[str, int, float, float]:
     words = shlex.split(record.get("command", ""))
     if words[:2] != ["bgtai", "eval"] or "--json" not in words:
         return "skipped (not a bgtai eval command)", 0, 0.0, 0.0
+    models = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "--model"]
+    missing = [m for m in models if "/" in m and not Path(m).exists()]
+    if missing:
+        return f"skipped ({missing[0]} is not here)", 0, 0.0, 0.0
     fresh = folder / path.name
     words[words.index("--json") + 1] = str(fresh)
     started = time.perf_counter()

@@ -32,13 +32,17 @@ def rescore(path: Path, folder: Path) -> tuple[str, int, float, float]:
     missing = [m for m in models if "/" in m and not Path(m).exists()]
     if missing:
         return f"skipped ({missing[0]} is not here)", 0, 0.0, 0.0
+    # a command writing several results (retrieval: one per pair set and direction) names them after its --json
+    at = words.index("--json") + 1
+    words[at] = str(folder / Path(words[at]).name)
     fresh = folder / path.name
-    words[words.index("--json") + 1] = str(fresh)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "bgtai.cli.main", *words[1:]], capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    if done.returncode != 0 or not fresh.is_file():
+    if done.returncode != 0:
         return f"failed: {(done.stderr.strip().splitlines() or ['no output'])[-1]}", 0, math.nan, seconds
+    if not fresh.is_file():
+        return f"failed: the command wrote no {fresh.name}", 0, math.nan, seconds
     old, new = record["metrics"], json.loads(fresh.read_text(encoding="utf-8"))["metrics"]
     differ, largest = 0, 0.0
     for key in sorted(set(old) | set(new)):

@@ -10,7 +10,7 @@ exactly and ends where an uninterrupted run ends. A task's random state that is 
 global generator (a `random.Random`, a `torch.Generator`) goes into its `state_dict`.
 
 Under `torchrun` the loop wraps the stage's module in DistributedDataParallel; each task plans
-the same global batches on every rank and takes its own slice (see `bgtai.train.joint_task`).
+the same global batches on every rank and takes its own slice (see `bgtai.train.joint`).
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from bgtai.data.item import Dataset, Item
 from bgtai.data.pair_tools import class_caption_pairs
-from bgtai.data.registry import ClassificationProtocol, DatasetEntry
+from bgtai.data.registry import DatasetEntry
 from bgtai.data.tables import MissingFiles, OnMissing, dataset_root, read_table
+from bgtai.eval.protocols import ClassificationProtocol
 
 FOLDER = "esc50"
 COLUMNS = ("filename", "fold", "target", "category", "esc10", "src_file", "take")

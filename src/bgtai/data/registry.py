@@ -2,7 +2,7 @@
 
 An entry names the dataset, its folder under the data root, its loader, how its items split into
 training and test (`SplitRule`, applied by `bgtai.data.splits`), how `bgtai eval` scores its labelled
-items (`ClassificationProtocol`, run by `bgtai.eval.datasets`), its display name, and the pair
+items (`bgtai.eval.protocols.ClassificationProtocol`, run by `bgtai.eval.datasets`), its display name, and the pair
 builders `bgtai.data.pairs.build_pairs` makes training pairs with (one per pair source it offers).
 
 The built-in datasets register themselves, each at the end of its own module (`bgtai.data.esc50`...);
@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from bgtai.eval.protocols import ClassificationProtocol
 
 if TYPE_CHECKING:
     from bgtai.data.item import Dataset, Item
@@ -54,30 +56,6 @@ class SplitRule:
 
 
 NO_SPLIT = SplitRule()
-
-
-@dataclass(frozen=True)
-class ClassificationProtocol:
-    """How `bgtai eval probe` and `bgtai eval zeroshot` score the dataset's labelled items (`bgtai.eval.datasets`).
-
-    The set holds the items whose fold is in `folds` (all when empty); the class of an item is `label(item)`
-    (default: its `label`), its group `item.group` (never split across a probe's sides), its fold `item.fold`.
-    The probe tests on each of `probe_test_folds` in turn (training on every other fold present) or, when
-    that is empty, on `grouped_cv` stratified folds that keep each group on one side. Zero-shot scores the
-    items of the set whose fold is in `zeroshot_folds` (all when empty), under the result key `zeroshot_key`.
-    """
-
-    name: str  # the probe protocol, written into every result
-    display: str  # e.g. "ESC-50 fold 4": results' column header and printed summaries
-    zeroshot_name: str
-    zeroshot_key: str = ""  # result key of zero-shot results (default: the dataset's name)
-    zeroshot_display: str = ""  # default: `display`
-    folds: tuple[int, ...] = ()
-    probe_test_folds: tuple[int, ...] = ()
-    grouped_cv: int = 4
-    zeroshot_folds: tuple[int, ...] = ()
-    modality: str = "audio"  # what the items' inputs are: "audio" (item.audio) or "image" (item.image)
-    label: Callable[[Item], str | None] = field(default=lambda item: item.label)
 
 
 @dataclass(frozen=True)

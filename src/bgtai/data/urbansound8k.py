@@ -7,8 +7,9 @@ from pathlib import Path
 from bgtai.data.class_pairs import class_pairs
 from bgtai.data.item import Dataset, Item
 from bgtai.data.pair_tools import class_caption_pairs
-from bgtai.data.registry import ClassificationProtocol, DatasetEntry
+from bgtai.data.registry import DatasetEntry
 from bgtai.data.tables import MissingFiles, OnMissing, dataset_root, read_table
+from bgtai.eval.protocols import ClassificationProtocol
 
 FOLDER = "urbansound8k"
 COLUMNS = ("slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class")

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from bgtai.data.registry import ClassificationProtocol, classification_sets, dataset_entry
+from bgtai.data.registry import classification_sets, dataset_entry
 from bgtai.eval.probe import Split, fold_splits, grouped_splits
+from bgtai.eval.protocols import ClassificationProtocol
 
 NO_FOLD = -1  # the fold of an item that has none (a made-up dataset's protocol may not use folds)
 

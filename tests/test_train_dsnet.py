@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from bgtai.align import evaluate as ev
+from bgtai.errors import BadInputError
 from bgtai.train.dsnet import TrainConfig, train_dsnet
 
 
@@ -51,3 +52,18 @@ def test_killed_and_resumed_dsnet_equals_an_uninterrupted_one(tmp_path) -> None:
     for name, value in whole.state_dict().items():
         torch.testing.assert_close(resumed.state_dict()[name], value, rtol=0, atol=0, msg=name)
     assert (tmp_path / "cut" / "best" / "dsnet.pt").is_file() and (tmp_path / "cut" / "log.csv").is_file()
+
+
+def test_with_no_readable_checkpoint_the_run_starts_over_from_the_best_model(tmp_path) -> None:
+    train = made_up_pairs()
+    train_dsnet(train, CONFIG, out=tmp_path / "run")
+    for name in ("checkpoint.pt", "checkpoint.previous.pt"):
+        (tmp_path / "run" / name).write_bytes(b"truncated")
+    with pytest.warns(UserWarning, match="starting the run over from the weights of .*best"):
+        again = train_dsnet(train, CONFIG, out=tmp_path / "run", resume=True)
+    assert ev.score(ev.dsnet_aligner(again), train).sentence_accuracy > ev.score(ev.uniform, train).sentence_accuracy
+    (tmp_path / "run" / "best" / "dsnet.pt").unlink()
+    for name in ("checkpoint.pt", "checkpoint.previous.pt"):
+        (tmp_path / "run" / name).write_bytes(b"truncated")
+    with pytest.raises(BadInputError, match="cannot be loaded"):
+        train_dsnet(train, CONFIG, out=tmp_path / "run", resume=True)

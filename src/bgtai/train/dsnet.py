@@ -98,8 +98,8 @@ class DSNetTask:
         if saved != asdict(self.config):
             raise BadInputError(str(path), "was written with other DS-Net settings; use another folder")
 
-    def start_over(self, best: Path, problems: list[str]) -> None:
-        raise BadInputError(str(best.parent), "; ".join(problems))
+    def restore_best(self, best: Path) -> None:
+        self.model.load_state_dict(torch.load(best / "dsnet.pt", map_location="cpu", weights_only=True)["model"])
 
 
 def train_dsnet(

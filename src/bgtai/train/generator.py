@@ -189,8 +189,10 @@ class GeneratorTask:
                 str(path), "was written with other settings; resume with the same ones or use another --out"
             )
 
-    def start_over(self, best: Path, problems: list[str]) -> None:
-        raise BadInputError(str(best.parent / CHECKPOINT), "; ".join(problems) + "; delete them to start over")
+    def restore_best(self, best: Path) -> None:
+        from bgtai.generate.decoder import load_decoder
+
+        self.decoder.load_state_dict(load_decoder(best).state_dict())  # the averaged weights it kept
 
     def ema_decoder(self) -> EmbeddingDecoder:
         """A copy of the decoder holding the averaged weights (what is saved and sampled)."""

@@ -25,14 +25,12 @@ import torch
 from torch import nn
 
 from bgtai.data.gloss_pairs import VALID_SPLIT, load_pairs, speech_files
-from bgtai.errors import BadInputError
 from bgtai.gloss.checkpoint import GlossCheckpoint, load_checkpoint, save_checkpoint
 from bgtai.gloss.metrics import gloss_scores
 from bgtai.gloss.model import GlossDecoderConfig, Langue2Gloss, Langue2GlossConfig
 from bgtai.gloss.translator import FEATURE_FRONTENDS, GlossTranslator, collate, source_features
 from bgtai.gloss.vocab import BOS_ID, EOS_ID, UNK_ID, Vocab
 from bgtai.model.language_encoder import LanguageEncoderConfig
-from bgtai.train.checkpoint import CHECKPOINT
 from bgtai.train.gloss_run import RunClock, check_same_settings, settings_identity
 from bgtai.train.gloss_settings import SPELLING, GlossTrainSettings
 from bgtai.train.loop import Stage, StageSetup
@@ -291,19 +289,6 @@ class GlossTask:
     def check_resumable(self, saved: dict[str, Any], path: Path) -> None:
         check_same_settings(settings_identity(self.settings), saved, path)
 
-    def start_over(self, best: Path, problems: list[str]) -> None:
-        """No checkpoint reads: train from the start, from the weights of the best model so far."""
-        try:
-            self.model.load_state_dict(load_checkpoint(best).model.state_dict())
-        except Exception as error:  # noqa: BLE001 - no usable best model either
-            raise BadInputError(
-                str(best.parent / CHECKPOINT),
-                "; ".join(problems) + f"; and {best} cannot be loaded ({error}): "
-                f"remove {best.parent} or choose another --out to start over",
-            ) from error
+    def restore_best(self, best: Path) -> None:
+        self.model.load_state_dict(load_checkpoint(best).model.state_dict())
         self.averaged = self._new_average()
-        warnings.warn(
-            "; ".join(problems) + f"; starting the run over from the weights of {best} "
-            "(the schedule restarts at epoch 1)",
-            stacklevel=3,
-        )

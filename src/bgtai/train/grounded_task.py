@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -28,9 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from bgtai.errors import BadInputError
 from bgtai.model.grounded import GroundedModel, load_grounded
-from bgtai.train.checkpoint import CHECKPOINT
 from bgtai.train.grounded_examples import TASKS_BY_NAME, Examples, GroundedRecipe, info_nce
 from bgtai.train.loop import LoopSettings, Stage, StageSetup, TrainingLoop
 from bgtai.train.schedule import warmup_cosine
@@ -220,21 +217,8 @@ class GroundedTask:
         if saved != self.identity:
             raise ValueError(f"{path} was written by a different recipe; use another --out")
 
-    def start_over(self, best: Path, problems: list[str]) -> None:
-        """No checkpoint reads: train from the start, from the weights of the best model so far."""
-        try:
-            self.model.load_state_dict(load_grounded(best).state_dict())
-        except Exception as error:  # noqa: BLE001 - no usable best model either
-            raise BadInputError(
-                str(best.parent / CHECKPOINT),
-                "; ".join(problems) + f"; and {best} cannot be "
-                f"loaded ({error}): remove {best.parent} or choose another --out to start over",
-            ) from error
-        warnings.warn(
-            "; ".join(problems) + f"; starting the run over from the weights of {best} "
-            "(the schedule restarts at epoch 1)",
-            stacklevel=3,
-        )
+    def restore_best(self, best: Path) -> None:
+        self.model.load_state_dict(load_grounded(best).state_dict())
 
     # -- the run's record -------------------------------------------------------------------
 

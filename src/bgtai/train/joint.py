@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +39,6 @@ from torch import nn
 
 from bgtai.align.pair_alignment import AlignedModel, alignment_view
 from bgtai.atomic import replace_folder, temporary_folder
-from bgtai.errors import BadInputError
 from bgtai.eval.results import current_command
 from bgtai.losses import PAIR_TERMS, info_nce, slava_terms
 from bgtai.model.joint import JointModel, load_model
@@ -249,23 +247,9 @@ class JointTask:
         if Recipe.from_dict(saved).to_dict() != self.recipe.to_dict():
             raise ValueError(f"{path} was written by a different recipe; use another --out")
 
-    def start_over(self, best: Path, problems: list[str]) -> None:
-        """No checkpoint reads: train from the start, from the weights of the best model so far."""
-        try:
-            model = load_model(best)
-            self.model.load_state_dict(model.state_dict())
-        except Exception as error:  # noqa: BLE001 - no usable best model either
-            raise BadInputError(
-                str(best.parent / CHECKPOINT),
-                "; ".join(problems) + f"; and {best} cannot be "
-                f"loaded ({error}): remove {best.parent} or choose another --out to start over",
-            ) from error
+    def restore_best(self, best: Path) -> None:
+        self.model.load_state_dict(load_model(best).state_dict())
         self.objective.reset_to(self.model)
-        warnings.warn(
-            "; ".join(problems) + f"; starting the run over from the weights of {best} "
-            "(the schedule restarts at epoch 1)",
-            stacklevel=3,
-        )
 
 
 class JointTrainer:

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from bgtai.errors import BadInputError
 from bgtai.train import distributed
 from bgtai.train.checkpoint import CHECKPOINT, read_checkpoint, save_checkpoint
 from bgtai.train.run_log import RunLog
@@ -96,7 +97,7 @@ class Task(Protocol):
 
     def check_resumable(self, saved: dict[str, Any], path: Path) -> None: ...
 
-    def start_over(self, best: Path, problems: list[str]) -> None: ...
+    def restore_best(self, best: Path) -> None: ...
 
 
 @dataclass
@@ -318,7 +319,7 @@ class TrainingLoop:
         path, state, problems = read_checkpoint(self.out)
         if path is None or state is None:
             if problems:
-                self.task.start_over(self.best_folder, problems)
+                self._start_over_from_best(problems)
             return False
         if problems:
             warnings.warn("; ".join(problems) + f"; resuming from {path} (one epoch earlier)", stacklevel=2)
@@ -334,6 +335,24 @@ class TrainingLoop:
             self.position = float(state["position"])
         torch.set_rng_state(state["torch_rng"])
         return True
+
+    def _start_over_from_best(self, problems: list[str]) -> None:
+        """No checkpoint reads: train from the start, from the weights of the best model so far."""
+        assert self.out is not None and self.best_folder is not None
+        best = self.best_folder
+        try:
+            self.task.restore_best(best)
+        except Exception as error:  # noqa: BLE001 - whatever fails, there is no usable best model either
+            raise BadInputError(
+                str(self.out / CHECKPOINT),
+                "; ".join(problems) + f"; and {best} cannot be loaded ({error}): "
+                f"remove {self.out} or choose another --out to start over",
+            ) from error
+        warnings.warn(
+            "; ".join(problems) + f"; starting the run over from the weights of {best} "
+            "(the schedule restarts at epoch 1)",
+            stacklevel=3,
+        )
 
 
 def _one_line(record: dict[str, Any]) -> str:

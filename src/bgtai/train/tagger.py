@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import random
-import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
@@ -35,13 +34,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from bgtai.data.gloss_pairs import load_pairs
-from bgtai.errors import BadInputError
 from bgtai.gloss.checkpoint import parameter_count
 from bgtai.gloss.metrics import gloss_scores
 from bgtai.gloss.tagger import KIND, EditTagger, Prepared
 from bgtai.gloss.tagger_model import UNK, EditTaggerNet, Featurizer, TaggerConfig, collate
 from bgtai.gloss.tagger_tags import derive_tags
-from bgtai.train.checkpoint import CHECKPOINT
 from bgtai.train.gloss_run import (
     RunClock,
     check_same_settings,
@@ -191,21 +188,8 @@ class TaggerTask:
     def check_resumable(self, saved: dict[str, Any], path: Path) -> None:
         check_same_settings(settings_identity(self.settings), saved, path)
 
-    def start_over(self, best: Path, problems: list[str]) -> None:
-        """No checkpoint reads: train from the start, from the weights of the best model so far."""
-        try:
-            self.net.load_state_dict(EditTagger.load(best).net.state_dict())
-        except Exception as error:  # noqa: BLE001 - no usable best model either
-            raise BadInputError(
-                str(best.parent / CHECKPOINT),
-                "; ".join(problems) + f"; and {best} cannot be loaded ({error}): "
-                f"remove {best.parent} or choose another --out to start over",
-            ) from error
-        warnings.warn(
-            "; ".join(problems) + f"; starting the run over from the weights of {best} "
-            "(the schedule restarts at epoch 1)",
-            stacklevel=3,
-        )
+    def restore_best(self, best: Path) -> None:
+        self.net.load_state_dict(EditTagger.load(best).net.state_dict())
 
 
 def train_tagger_on(

@@ -7,29 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from report_records import page, probe_record
 
 from bgtai.errors import BadInputError
-from bgtai.eval.report import NOT_AVAILABLE, NOT_RUN, build_report, render_report, write_report
+from bgtai.eval.report import NOT_AVAILABLE, NOT_RUN, render_report, write_report
 from bgtai.eval.results import EvalRecord, read_result, read_results, write_result
 from bgtai.provenance import NOT_RECORDED
-
-
-def _page(results: Path, root: Path, name: str) -> str:
-    """A detail page as the report writes it for RESULTS.md in `root` (links relative to root/docs/results)."""
-    return build_report(results, root / "RESULTS.md").pages[name]
-
-
-def _probe(model: str, dataset: str, acc: float, command: str) -> EvalRecord:
-    return EvalRecord(
-        "probe",
-        dataset,
-        f"{dataset}-protocol",
-        model,
-        {"accuracy": acc, "std": 0.01},
-        command,
-        details={"configuration": "linear"},
-        plots=["cm.png"],
-    )
 
 
 def test_result_round_trip_and_nan(tmp_path: Path) -> None:
@@ -66,13 +49,13 @@ def test_report_layout_links_and_placeholders(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("BGTAI_DATA", str(data))
     results = tmp_path / "results"
     write_result(
-        _probe("aisfx", "esc50", 0.61234, "bgtai eval probe --dataset esc50 --encoder aisfx"), results / "a.json"
+        probe_record("aisfx", "esc50", 0.61234, "bgtai eval probe --dataset esc50 --encoder aisfx"), results / "a.json"
     )
     write_result(
-        _probe("whisper", "esc50", 0.55, "bgtai eval probe --dataset esc50 --encoder whisper"), results / "b.json"
+        probe_record("whisper", "esc50", 0.55, "bgtai eval probe --dataset esc50 --encoder whisper"), results / "b.json"
     )
     (results / "cm.png").write_bytes(b"png")
-    text = _page(results, tmp_path, "probe.md")
+    text = page(results, tmp_path, "probe.md")
     table = [line for line in text.splitlines() if line.startswith("| aisfx")][0]
     # the source number (pointing at the command) follows the first figure of each file only
     assert "[0.6123](../../results/a.json) [1] | [0.0100](../../results/a.json) |" in table
@@ -82,7 +65,7 @@ def test_report_layout_links_and_placeholders(tmp_path: Path, monkeypatch: pytes
     assert "`bgtai eval probe --dataset esc50 --encoder aisfx`" in text
     assert "![aisfx (linear) on ESC-50 fold 4](../../results/cm.png)" in text
     (data / "urbansound8k").mkdir()
-    text = _page(results, tmp_path, "probe.md")
+    text = page(results, tmp_path, "probe.md")
     row = [line for line in text.splitlines() if line.startswith("| aisfx")][0]
     assert NOT_RUN in row
     # tasks written by other modules get a generic page of their own
@@ -99,7 +82,7 @@ def test_align_methods_become_rows(tmp_path: Path) -> None:
         EvalRecord("align", "bbc speech", "held-out topic", "dsnet", metrics, "bgtai eval align"),
         results / "align.json",
     )
-    table = _page(results, tmp_path, "align.md")
+    table = page(results, tmp_path, "align.md")
     header = next(line for line in table.splitlines() if line.startswith("| model"))
     assert "dtw" not in header and "| f1 | sp |" in header  # columns: metrics, not methods
     lines = [line for line in table.splitlines() if line.startswith("| d")]
@@ -123,7 +106,7 @@ def test_retrieval_has_one_row_per_model_and_direction(tmp_path: Path) -> None:
             ),
             results / f"{direction.replace('->', '-')}.json",
         )
-    table = _page(results, tmp_path, "retrieval.md")
+    table = page(results, tmp_path, "retrieval.md")
     rows = [line for line in table.splitlines() if line.startswith("| runs/x/best")]
     assert len(rows) == 2
     by_direction = {row.split(" | ")[1]: row for row in rows}
@@ -248,9 +231,9 @@ def test_provenance_is_written_read_back_and_shown_and_old_files_say_not_recorde
     }
     (results / "old.json").write_text(json.dumps(old))
     assert read_result(results / "old.json").provenance == {}
-    page = _page(results, tmp_path, "gloss.md")
-    new_row = next(line for line in page.splitlines() if "`bgtai eval gloss --new`" in line)
-    old_row = next(line for line in page.splitlines() if "`bgtai eval gloss --old`" in line)
+    gloss_page = page(results, tmp_path, "gloss.md")
+    new_row = next(line for line in gloss_page.splitlines() if "`bgtai eval gloss --new`" in line)
+    old_row = next(line for line in gloss_page.splitlines() if "`bgtai eval gloss --old`" in line)
     assert new_row.endswith(f"| {block['git_commit'][:10]}{block['git_commit'][40:]} | {block['date'][:10]} |")
     assert old_row.endswith(f"| {NOT_RECORDED} | {NOT_RECORDED} |")
     # rewriting a record read back keeps the provenance it came with, not today's

@@ -5,26 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from report_records import page, probe_record
+
 from bgtai.eval.report import build_report, write_report
 from bgtai.eval.results import EvalRecord, write_result
-
-
-def _page(results: Path, root: Path, name: str) -> str:
-    """A detail page as the report writes it for RESULTS.md in `root` (links relative to root/docs/results)."""
-    return build_report(results, root / "RESULTS.md").pages[name]
-
-
-def _probe(model: str, dataset: str, acc: float, command: str) -> EvalRecord:
-    return EvalRecord(
-        "probe",
-        dataset,
-        f"{dataset}-protocol",
-        model,
-        {"accuracy": acc, "std": 0.01},
-        command,
-        details={"configuration": "linear"},
-        plots=["cm.png"],
-    )
 
 
 def test_joint_summary_has_one_row_per_trained_model_in_fixed_columns(tmp_path: Path) -> None:
@@ -119,7 +103,7 @@ def test_joint_table_leaves_cross_validation_folds_to_the_stage_comparison(tmp_p
     for fold in (0, 1):
         for number, record in enumerate(_both_directions("slava-av", 1, [1, 2], fold)):
             write_result(record, results / f"r{fold}-{number}.json")
-    text = _page(results, tmp_path, "joint-space.md")
+    text = page(results, tmp_path, "joint-space.md")
     table = text[text.index("## Joint space") :].split("\n## ")[0]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert [row.split(" | ")[0] for row in rows] == ["| `runs/slava-av-0/best`"]
@@ -127,7 +111,7 @@ def test_joint_table_leaves_cross_validation_folds_to_the_stage_comparison(tmp_p
 
 def test_plots_are_published_to_a_docs_folder_and_linked_there(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    write_result(_probe("aisfx", "esc50", 0.5, "bgtai eval probe"), results / "a.json")
+    write_result(probe_record("aisfx", "esc50", 0.5, "bgtai eval probe"), results / "a.json")
     (results / "cm.png").write_bytes(b"png")
     write_report(results, tmp_path / "RESULTS.md", tmp_path / "docs" / "plots")
     page = tmp_path / "docs" / "results" / "probe.md"
@@ -158,7 +142,7 @@ def test_joint_summary_says_which_rows_were_scored_on_the_leaky_split(tmp_path: 
             ),
             results / f"{model.split('/')[1]}.json",
         )
-    text = _page(results, tmp_path, "joint-space.md")
+    text = page(results, tmp_path, "joint-space.md")
     table = text[text.index("## Joint space") :].split("\n## ")[0]
     rows = {line.split(" | ")[0]: line.split(" | ")[2] for line in table.splitlines() if line.startswith("| `runs/")}
     assert rows == {"| `runs/new/best`": "content-clean", "| `runs/old/best`": "per-id (leaky)"}

@@ -23,6 +23,7 @@ from typing import Any
 
 from bgtai.errors import BadInputError
 from bgtai.strict_fields import require_known_fields
+from bgtai.train.recipes import recipe_names, recipe_path
 
 CORPORA = ("aslg", "phoenix")
 SCHEDULES = ("inverse-sqrt", "cosine")
@@ -82,20 +83,12 @@ class GlossTrainSettings:
 
 
 def gloss_recipe_names() -> list[str]:
-    return sorted(path.stem for path in GLOSS_RECIPE_DIR.glob("*.json"))
+    return recipe_names(GLOSS_RECIPE_DIR)
 
 
 def gloss_recipe_path(name_or_path: str | Path) -> Path:
     """The recipe file: a path to a JSON file, or the name of one in configs/gloss."""
-    path = Path(name_or_path)
-    if path.suffix == ".json" and path.is_file():
-        return path
-    candidate = GLOSS_RECIPE_DIR / f"{name_or_path}.json"
-    if candidate.is_file():
-        return candidate
-    raise BadInputError(
-        str(name_or_path), f"no such gloss recipe; known: {', '.join(gloss_recipe_names()) or '(none)'}"
-    )
+    return recipe_path(name_or_path, GLOSS_RECIPE_DIR, "gloss recipe")
 
 
 def _parse_value(text: str) -> Any:

@@ -108,18 +108,20 @@ class Recipe:
         return cls(**json.loads(json.dumps(data)))
 
 
-def recipe_names() -> list[str]:
-    return sorted(p.stem for p in RECIPE_DIR.glob("*.json"))
+def recipe_names(folder: Path = RECIPE_DIR) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.json"))
 
 
-def recipe_path(name_or_path: str | Path) -> Path:
+def recipe_path(name_or_path: str | Path, folder: Path = RECIPE_DIR, what: str = "recipe") -> Path:
+    """The recipe file: a path to a JSON file, or the name of one in `folder`."""
     path = Path(name_or_path)
     if path.suffix == ".json" and path.is_file():
         return path
-    candidate = RECIPE_DIR / f"{name_or_path}.json"
+    candidate = folder / f"{name_or_path}.json"
     if candidate.is_file():
         return candidate
-    raise BadInputError(str(name_or_path), f"no such recipe; known: {', '.join(recipe_names()) or '(none)'}")
+    known = ", ".join(recipe_names(folder)) or "(none)"
+    raise BadInputError(str(name_or_path), f"no such {what}; known: {known}")
 
 
 def parse_value(text: str) -> Any:

@@ -40,10 +40,8 @@ def sp_loss(
     reduce: bool = True,
 ) -> torch.Tensor:
     """Eq. 6 per pair (B,) or its batch mean, with the expected index as the prediction."""
-    mask = _target_mask(target_mask, targets)
     distance = _position_distance(log_probs, targets, source_lengths).abs()
-    per_pair = (distance * mask).sum(1) / mask.sum(1).clamp(min=1)
-    return per_pair.mean() if reduce else per_pair
+    return _mean_over_targets(distance, _target_mask(target_mask, targets), reduce)
 
 
 def position_l2(
@@ -54,9 +52,13 @@ def position_l2(
     reduce: bool = True,
 ) -> torch.Tensor:
     """SP-Loss with squared instead of absolute distances (the "L2" row of BGTAI's Table 4), in [0, 1]."""
-    mask = _target_mask(target_mask, targets)
     distance = _position_distance(log_probs, targets, source_lengths) ** 2
-    per_pair = (distance * mask).sum(1) / mask.sum(1).clamp(min=1)
+    return _mean_over_targets(distance, _target_mask(target_mask, targets), reduce)
+
+
+def _mean_over_targets(values: torch.Tensor, mask: torch.Tensor, reduce: bool) -> torch.Tensor:
+    """Each pair's mean of (B, Q) `values` over its real target steps (B,), or their batch mean."""
+    per_pair = (values * mask).sum(1) / mask.sum(1).clamp(min=1)
     return per_pair.mean() if reduce else per_pair
 
 
